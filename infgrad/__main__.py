@@ -1,0 +1,5 @@
+import sys
+
+from infgrad.cli import main
+
+sys.exit(main())

@@ -1,0 +1,53 @@
+"""The `infgrad` command: a thin dispatcher over the project's parts.
+
+Each subcommand lives in its own module, which provides `add_arguments(parser)` and
+`run(args) -> int`. Only the chosen module is imported, so `infgrad verify` never loads torch.
+A `ValueError` or `OSError` raised by a subcommand becomes one line on stderr and exit status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+SUBCOMMANDS = {
+    "verify": ("theory.verify", "numerical checks of Lemma 2, Lemma 3 and Theorem 4 (Eq. 11-25)"),
+    "figures": ("figures.build", "draw every figure of the tutorial (figures/README.md)"),
+    "outlier": ("experiments.outlier", "Table 1: FashionMNIST inliers vs MNIST outliers"),
+    "celeba": ("experiments.celeba", "Figure 4: learned gamma vs gamma fixed at gamma*"),
+}
+
+
+def _build_parser(chosen: str | None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="infgrad", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if name == chosen:
+            importlib.import_module(module_name).add_arguments(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    if chosen is not None and chosen not in SUBCOMMANDS:
+        chosen = None
+    parser = _build_parser(chosen)
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    module = importlib.import_module(SUBCOMMANDS[args.command][0])
+    try:
+        return int(module.run(args) or 0)
+    except (ValueError, OSError) as err:
+        print(f"infgrad {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"infgrad {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Suite-wide settings: hypothesis profiles (defined in pyproject.toml) and float64 numpy errors.
+
+INFGRAD_HYPOTHESIS_PROFILE=thorough runs ten times the examples of the default `ci` profile.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+from hypothesis import HealthCheck, settings
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _register_profiles() -> str:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    profiles = config["tool"]["infgrad"]["hypothesis"]
+    for name, options in profiles.items():
+        options = dict(options)
+        if options.get("deadline") == 0:
+            options["deadline"] = None
+        settings.register_profile(
+            name, suppress_health_check=[HealthCheck.too_slow], **options
+        )
+    chosen = os.environ.get("INFGRAD_HYPOTHESIS_PROFILE", "ci")
+    if chosen not in profiles:
+        raise ValueError(
+            f"INFGRAD_HYPOTHESIS_PROFILE={chosen!r}: choose one of {sorted(profiles)}"
+        )
+    settings.load_profile(chosen)
+    return chosen
+
+
+HYPOTHESIS_PROFILE = _register_profiles()
+
+
+def pytest_report_header(config):
+    return f"hypothesis profile: {HYPOTHESIS_PROFILE} (set INFGRAD_HYPOTHESIS_PROFILE=thorough for more)"
+
+
+# An overflow or a division by zero in the theory code fails the test instead of passing as inf.
+np.seterr(all="raise", under="ignore")
