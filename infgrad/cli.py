@@ -41,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     module = importlib.import_module(SUBCOMMANDS[args.command][0])
     try:
         return int(module.run(args) or 0)
+    except BrokenPipeError:
+        # The reader went away (`infgrad verify | head`): stop quietly, as Unix tools do.
+        sys.stderr.close()
+        return 141
     except (ValueError, OSError) as err:
         print(f"infgrad {args.command}: error: {err}", file=sys.stderr)
         return 2

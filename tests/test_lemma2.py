@@ -1,0 +1,253 @@
+"""Lemma 2 (supplement section 8.1): Eq. (11)-(15), the affine optimum and its gamma -> 0 limit."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import minimize_scalar
+
+from tests.strategies import affine_vae_problems, log_gamma_vars, positive_log_uniform, seeds, subspace_data
+from tests.tolerances import (
+    OPTIMIZER_ARGMIN_RTOL,
+    OPTIMIZER_SLOPE_ATOL,
+    OPTIMIZER_VALUE_RTOL,
+    ROUNDOFF_ATOL,
+    ROUNDOFF_RTOL,
+)
+from theory.lemma2 import (
+    cost_eq13,
+    cost_eq14,
+    eq11_constant,
+    eq12_expression,
+    eq15_constant,
+    gamma_to_zero_scan,
+    log_sigma_z_star,
+    loss_eq11,
+    minimize_profiled_loss,
+    omega_star,
+    optimal_affine_vae,
+    optimal_loss_closed_form,
+    profiled_loss,
+    reduced_cost_eq15,
+    reparameterize_eq13,
+    sigma_z_star,
+)
+from theory.vae_loss import affine_vae_loss_eq3
+
+
+def _coordinate_argmin(fun, shape, start):
+    """Minimize fun over log sigma one coordinate at a time with Brent's method (values only, no
+    gradient formula). Eq. (3) is separable in the sigma_{k,i}, so one sweep reaches the argmin."""
+    x = np.full(int(np.prod(shape)), float(start))
+    for j in range(x.size):
+        def along(value, j=j):
+            y = x.copy()
+            y[j] = value
+            return fun(y.reshape(shape))
+        x[j] = minimize_scalar(along, bracket=(-2.0, 0.0), method="brent", options={"xtol": 1e-12}).x
+    return x.reshape(shape)
+
+
+def _value_only_rtol(loss: float, curvature: float) -> float:
+    """How well an argmin found from float64 values alone pins down sigma^2 = exp(2 log sigma).
+
+    Values within ~4 eps |f| of the minimum are indistinguishable, and f(l* + delta) - f(l*) =
+    (curvature/2) delta^2, so |delta| <= sqrt(8 eps |f| / curvature); sigma^2 moves by 2 |delta|.
+    (The curvature in log sigma at the optimum is 4 per coordinate, divided by n when the
+    coordinate belongs to one sample.) Brent's xtol 1e-12 adds a little."""
+    return 2.0 * math.sqrt(8.0 * np.finfo(float).eps * max(abs(loss), 1.0) / curvature) + 1e-10
+
+
+@given(problem=affine_vae_problems())
+def test_sigma_star_is_the_numerical_argmin_of_eq3(problem):
+    """Eq. (11): sigma_k^2 = gamma/(gamma + ||w_k||^2) minimizes the exact affine Eq. (3) over a
+    shared log sigma_z: a value-only minimizer agrees, and +/-1e-3 perturbations raise the loss."""
+    p = problem
+    star = log_sigma_z_star(p.W, p.log_gamma_var)
+    fun = lambda ls: affine_vae_loss_eq3(p.X, p.W, p.b, p.mu_z, ls, p.log_gamma_var)  # noqa: E731
+    found = _coordinate_argmin(fun, (p.kappa,), 0.0)
+    base = fun(star)
+    np.testing.assert_allclose(np.exp(2 * found), np.exp(2 * star), rtol=_value_only_rtol(base, 4.0))
+    for k in range(p.kappa):
+        for step in (-1e-3, 1e-3):
+            moved = star.copy()
+            moved[k] += step
+            assert fun(moved) > base
+
+
+@given(problem=affine_vae_problems(max_n=6, max_kappa=3))
+def test_per_sample_sigma_has_the_same_minimizer(problem):
+    """A per-sample sigma_z(x_i) reaches the same optimum: Eq. (3) separates over samples and the
+    optimal variance does not involve x, so every column equals the shared sigma_z*."""
+    p = problem
+    n = p.X.shape[1]
+    fun = lambda ls: affine_vae_loss_eq3(p.X, p.W, p.b, p.mu_z, ls, p.log_gamma_var)  # noqa: E731
+    found = _coordinate_argmin(fun, (p.kappa, n), 0.0)
+    star = sigma_z_star(p.W, p.log_gamma_var)
+    rtol = _value_only_rtol(fun(found), 4.0 / n)
+    np.testing.assert_allclose(np.exp(2 * found), np.repeat(star[:, None], n, 1), rtol=rtol)
+
+
+@given(problem=affine_vae_problems())
+def test_min_over_sigma_of_eq3_is_eq11_plus_kappa(problem):
+    """Eq. (11): min over sigma_z of Eq. (3) = (11) + kappa (the constant worked out in eq11_constant)."""
+    p = problem
+    minimized = affine_vae_loss_eq3(p.X, p.W, p.b, p.mu_z, log_sigma_z_star(p.W, p.log_gamma_var),
+                                    p.log_gamma_var)
+    expected = loss_eq11(p.X, p.W, p.b, p.mu_z, p.log_gamma_var) + eq11_constant(p.kappa)
+    np.testing.assert_allclose(minimized, expected, rtol=ROUNDOFF_RTOL, atol=ROUNDOFF_ATOL * p.kappa)
+
+
+@given(a=positive_log_uniform(1e-6, 1e3), b=st.one_of(st.just(0.0), positive_log_uniform(1e-6, 1e3)),
+       c=st.floats(-100.0, 100.0))
+def test_eq12_expression_grows_without_bound_as_gamma_goes_to_zero(a, b, c):
+    """End of 8.1: a/gamma + log(b + gamma) + c log gamma -> inf for a > 0, b >= 0, any c. On the grid
+    gamma = 10^0 .. 10^-12 it is >= a/gamma + (1 + c) log gamma (derived lower bound, -> inf), it
+    increases along the grid once gamma < a / (1 + |c|) (where -a/gamma^2 dominates the derivative),
+    and at gamma = 1e-12 it exceeds 1e6 - 2.8e3 (a >= 1e-6, |1 + c| <= 101, |log 1e-12| < 27.7)."""
+    gamma = np.geomspace(1.0, 1e-12, 49)
+    values = eq12_expression(a, b, c, gamma)
+    bound = a / gamma + (1 + c) * np.log(gamma)
+    # round-off is relative to the size of the summed terms, not of the (possibly cancelling) sum
+    term_size = a / gamma + np.abs(np.log(b + gamma)) + np.abs(c * np.log(gamma))
+    assert np.all(values >= bound - ROUNDOFF_RTOL * term_size)
+    tail = gamma < a / (1 + abs(c))
+    assert np.all(np.diff(values[tail]) > 0)
+    assert values[-1] > 1e6 - 2.8e3
+
+
+@given(problem=affine_vae_problems())
+def test_reparameterization_13_to_14_keeps_the_cost_and_the_constraint(problem):
+    """(13) -> (14) with W = W_unit diag(omega), z = omega * mu, omega_k = ||w_k|| (the norm: the
+    supplement's omega_k = ||w_k||^2 would break W_unit z = W mu; see reparameterize_eq13)."""
+    p = problem
+    W_unit, omega, Z = reparameterize_eq13(p.W, p.mu_z)
+    np.testing.assert_allclose(np.linalg.norm(W_unit, axis=0), 1.0, rtol=ROUNDOFF_RTOL)
+    np.testing.assert_allclose(W_unit @ Z, p.W @ p.mu_z, rtol=ROUNDOFF_RTOL,
+                               atol=ROUNDOFF_ATOL * (1 + np.abs(p.W @ p.mu_z).max()))
+    assert cost_eq14(Z, omega) == pytest.approx(cost_eq13(p.W, p.mu_z), rel=ROUNDOFF_RTOL, abs=ROUNDOFF_ATOL * 10)
+    squared = omega**2  # the supplement's literal omega_k = ||w_k||^2
+    assume(np.max(np.abs(squared - 1)) > 1e-3)
+    assert not np.allclose(W_unit @ (squared[:, None] * p.mu_z), p.W @ p.mu_z, rtol=1e-6, atol=0)
+
+
+@given(problem=affine_vae_problems())
+def test_omega_star_minimizes_eq14_and_gives_eq15(problem):
+    """(omega_k*)^2 = (1/n)||z_k||^2 minimizes (14) (a bounded scalar search per row agrees) and
+    (14) at omega* = (15) + kappa."""
+    p = problem
+    Z = p.mu_z * 3.0
+    star = omega_star(Z)
+    for k in range(p.kappa):
+        row = Z[k:k + 1]
+        res = minimize_scalar(lambda lw: cost_eq14(row, np.array([math.exp(lw)])),
+                              bounds=(math.log(star[k]) - 5, math.log(star[k]) + 5), method="bounded",
+                              options={"xatol": 1e-10})
+        np.testing.assert_allclose(math.exp(res.x), star[k], rtol=OPTIMIZER_ARGMIN_RTOL)
+    np.testing.assert_allclose(cost_eq14(Z, star), reduced_cost_eq15(Z) + eq15_constant(p.kappa),
+                               rtol=ROUNDOFF_RTOL, atol=ROUNDOFF_ATOL * p.kappa)
+
+
+def test_eq15_is_minus_infinity_for_a_zero_row():
+    """h = log at a zero row: (15) is -inf, the unbounded-below value Theorem 4 relies on."""
+    assert reduced_cost_eq15(np.array([[1.0, 2.0], [0.0, 0.0]])) == -math.inf
+
+
+# one random-start L-BFGS per example, whose wall time varies ~10x with the shared machine's load
+@settings(deadline=None)
+@given(data=subspace_data(max_d=4), log_gamma_var=log_gamma_vars(1e-2, 1e1), seed=seeds)
+def test_closed_form_optimum_matches_the_numerical_minimum(data, log_gamma_var, seed):
+    """The pPCA closed form of optimal_affine_vae is the global optimum at fixed gamma: L-BFGS on the
+    profiled loss from a random W (kappa = r + 1: one column to switch off) reaches the same value;
+    Eq. (3) at the closed-form parameters equals both the profiled loss and the eigenvalue formula."""
+    X = data.X
+    kappa = data.r + 1
+    opt = optimal_affine_vae(X, kappa, log_gamma_var)
+    _, numeric = minimize_profiled_loss(X, kappa, log_gamma_var, seed=seed)
+    np.testing.assert_allclose(numeric, opt["loss"], rtol=OPTIMIZER_VALUE_RTOL, atol=OPTIMIZER_VALUE_RTOL)
+    scale = max(1.0, abs(opt["loss"]))
+    assert opt["loss"] == pytest.approx(opt["loss_closed_form"], rel=ROUNDOFF_RTOL * 100, abs=ROUNDOFF_ATOL * scale * 100)
+    assert profiled_loss(X, opt["W"], log_gamma_var)[0] == pytest.approx(opt["loss"], rel=ROUNDOFF_RTOL * 100)
+
+
+@given(data=subspace_data(), log_gamma_var=log_gamma_vars(1e-2, 1e1), seed=seeds)
+def test_profiled_loss_gradient_matches_central_differences(data, log_gamma_var, seed):
+    """The analytic gradient the optimizer uses agrees with central differences (step 1e-6)."""
+    X = data.X
+    d = X.shape[0]
+    W = np.random.default_rng(seed).standard_normal((d, 2))
+    _, grad = profiled_loss(X, W, log_gamma_var)
+    numeric = np.zeros_like(W)
+    for idx in np.ndindex(W.shape):
+        step = np.zeros_like(W)
+        step[idx] = 1e-6
+        numeric[idx] = (profiled_loss(X, W + step, log_gamma_var)[0]
+                        - profiled_loss(X, W - step, log_gamma_var)[0]) / 2e-6
+    # truncation ~1e-12 |F'''|, round-off ~1e-16 |F| / 1e-6 with |F| <~ 1e3 at gamma >= 1e-2
+    np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-6)
+
+
+@given(data=subspace_data())
+def test_closed_form_loss_has_slope_d_minus_r_in_log_gamma(data):
+    """Lemma 2, closed form: for gamma < lambda_r the optimum is kappa + r + sum_{j<=r} log lambda_j
+    + (d - r) log gamma, so Eq. (3) evaluated at optimal_affine_vae's parameters on the grid
+    gamma = 1e-3 lambda_r .. 1e-9 lambda_r has a fitted slope d - r (Eq. 3's round-off there is
+    ~1e-16 ||X||^2 / gamma <= 1e-5, over a log-gamma span of 13.8)."""
+    d, r = data.X.shape[0], data.r
+    lam_r = data.eigenvalues[r - 1]
+    log_gammas = np.log(lam_r * np.geomspace(1e-3, 1e-9, 7))
+    for kappa in sorted({r, d}):
+        losses = [optimal_affine_vae(data.X, kappa, lg)["loss"] for lg in log_gammas]
+        slope = np.polyfit(log_gammas, losses, 1)[0]
+        np.testing.assert_allclose(slope, d - r, atol=OPTIMIZER_SLOPE_ATOL)
+        expected = [optimal_loss_closed_form(data.eigenvalues, kappa, lg) for lg in log_gammas]
+        np.testing.assert_allclose(losses, expected, rtol=1e-9)  # same round-off source, 1e-5/|loss|
+
+
+@pytest.mark.parametrize("d, kappa, r", [(4, 4, 2), (5, 3, 2), (4, 3, 1)],
+                         ids=["d=kappa", "d>kappa", "d>kappa>r+1"])
+def test_gamma_to_zero_measured_slope_and_active_columns(d, kappa, r):
+    """Lemma 2 measured with an optimizer (no closed form): data on an r-dimensional affine subspace,
+    the minimum over W (b, mu_z, sigma_z profiled out) at gamma = 1e-2 .. 1e-8, warm-started down
+    the grid. The minimum falls with slope d - r in log gamma; exactly r columns of W stay away
+    from zero (||w||^2 -> lambda_j - gamma) and kappa - r columns are switched off
+    (||w||^2 / gamma < 1e-6, i.e. sigma_k^2 = gamma / (gamma + ||w||^2) > 1 - 1e-6: q = prior)."""
+    rng = np.random.default_rng(d * 100 + kappa * 10 + r)
+    A = np.linalg.qr(rng.standard_normal((d, r)))[0]
+    X = A @ (rng.standard_normal((r, 30)) * 2.0) + rng.standard_normal((d, 1))
+    log_gammas = np.log(np.geomspace(1e-2, 1e-8, 7))
+    scan = gamma_to_zero_scan(X, kappa, log_gammas)
+    np.testing.assert_allclose(scan["slope"], d - r, atol=OPTIMIZER_SLOPE_ATOL)
+    lam = optimal_affine_vae(X, kappa, log_gammas[-1])["eigenvalues"]
+    norms = scan["column_sq_norms"]
+    gammas = np.exp(log_gammas)[:, None]
+    # ||w_j||^2 enters the minimum as lambda/(omega + gamma) + log(omega + gamma), curvature 1/lambda^2
+    # at omega = lambda - gamma: a minimum that L-BFGS gets to within 1e-7 (OPTIMIZER_SLOPE_ATOL's
+    # note; the 1/gamma-stiff switched-off columns stall its line search) fixes omega only to
+    # sqrt(2e-7) lambda = 4.5e-4 lambda.
+    np.testing.assert_allclose(norms[:, :r], lam[:r] - gammas, rtol=math.sqrt(2e-7))
+    assert np.all(norms[:, r:] / gammas < 1e-6)
+
+
+@pytest.mark.parametrize(
+    "call, argument",
+    [
+        (lambda: sigma_z_star(np.ones((2, 2)), -math.inf), "log_gamma_var"),
+        (lambda: sigma_z_star(np.ones((2, 2)), math.nan), "log_gamma_var"),
+        (lambda: sigma_z_star(np.full((2, 2), np.inf), 0.0), "W"),
+        (lambda: sigma_z_star(np.ones((2, 0)), 0.0), "kappa"),
+        (lambda: loss_eq11(np.ones((2, 3)), np.ones((2, 2)), np.ones(2), np.ones((3, 3)), 0.0), "mu_z"),
+        (lambda: eq12_expression(1.0, 0.0, 0.0, 0.0), "gamma"),
+        (lambda: eq12_expression(1.0, 0.0, 0.0, -1.0), "gamma"),
+        (lambda: eq12_expression(1.0, -1.0, 0.0, 1.0), "b"),
+        (lambda: optimal_affine_vae(np.ones((2, 3)), 0, 0.0), "kappa"),
+        (lambda: optimal_affine_vae(np.ones((2, 3)), 1, -math.inf), "log_gamma_var"),
+        (lambda: cost_eq14(np.ones((2, 3)), np.array([1.0, 0.0])), "omega"),
+    ],
+)
+def test_bad_input_raises_naming_the_argument(call, argument):
+    with pytest.raises(ValueError, match=f"^{argument}:"):
+        call()

@@ -1,0 +1,106 @@
+"""The penalties g, h of Eq. (22) and section 8.3: values, derivatives, h'(0+), concavity."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.strategies import positive_log_uniform
+from tests.tolerances import FINITE_DIFFERENCE_RTOL, ROUNDOFF_RTOL
+from theory.penalties import penalty_family, sqrt_shift
+
+FAMILY = penalty_family(1e-2)
+BOUNDED = {"log_shift", "linear", "sqrt_shift", "ratio"}
+
+
+@pytest.mark.parametrize("name", sorted(FAMILY))
+@given(u=positive_log_uniform(1e-3, 1e2))
+def test_derivative_matches_central_difference(name, u):
+    """h'(u) of every penalty agrees with a central difference (the indicator: 0 on u > 0)."""
+    h = FAMILY[name]
+    step = 1e-5 * u
+    numeric = (h.value(u + step) - h.value(u - step)) / (2 * step)
+    np.testing.assert_allclose(h.derivative(u), numeric, rtol=FINITE_DIFFERENCE_RTOL, atol=0)
+
+
+@pytest.mark.parametrize("name", sorted(BOUNDED))
+@given(c=positive_log_uniform(1e-4, 1e1))
+def test_grad_at_zero_is_the_limit_of_difference_quotients(name, c):
+    """h'(0+) = lim (h(u) - h(0))/u for the bounded-gradient penalties of section 8.3.
+
+    At u = 1e-6 c the quotient differs from h'(0+) by |h''(0)| u / (2 h'(0+)) + O(u^2) <= u/c = 1e-6
+    relative (h''(0)/h'(0) is -1/c, -1/(2c), -2/c or 0 for log_shift, sqrt_shift, ratio, linear);
+    the subtraction h(u) - h(0) adds round-off ~1e-16 |h(0)| / (h'(0) u) <= 1e-9 relative.
+    """
+    h = penalty_family(c)[name]
+    u = 1e-6 * c
+    quotient = float((h.value(u) - h.value(0.0)) / u)
+    assert h.bounded_gradient
+    np.testing.assert_allclose(quotient, h.grad_at_zero, rtol=1e-6 + 1e-9)
+
+
+@pytest.mark.parametrize("name, exponent", [("sqrt", -0.5), ("indicator", -1.0)])
+def test_unbounded_penalties_have_difference_quotients_that_blow_up(name, exponent):
+    """h'(0+) = inf: (h(u) - h(0))/u grows like u^exponent as u -> 0 (slope fitted on a grid)."""
+    h = FAMILY[name]
+    u = np.geomspace(1e-12, 1e-4, 9)
+    quotient = (h.value(u) - h.value(0.0)) / u
+    slope = np.polyfit(np.log(u), np.log(quotient), 1)[0]
+    assert not h.bounded_gradient and h.grad_at_zero == math.inf
+    np.testing.assert_allclose(slope, exponent, atol=1e-9)  # exact power laws: round-off only
+
+
+def test_log_is_minus_infinity_at_zero_without_a_warning():
+    """h = log: h(0) = -inf is the value that makes Eq. (15)/(19) unbounded below (no FP error)."""
+    h = FAMILY["log"]
+    assert h.value(0.0) == -math.inf
+    assert not h.bounded_gradient
+
+
+@pytest.mark.parametrize("name", sorted(FAMILY))
+@given(a=positive_log_uniform(1e-6, 1e2), b=positive_log_uniform(1e-6, 1e2))
+def test_penalties_are_concave_and_non_decreasing(name, a, b):
+    """Section 8.3 assumes h concave and non-decreasing on u >= 0: midpoint concavity and order."""
+    h = FAMILY[name]
+    low, high = min(a, b), max(a, b)
+    assert h.value(low) <= h.value(high)
+    mid = h.value(0.5 * (low + high))
+    chord = 0.5 * (h.value(low) + h.value(high))
+    assert mid >= chord - ROUNDOFF_RTOL * max(1.0, abs(float(chord)))
+
+
+def test_bounded_gradient_flags_match_section_8_3():
+    """Only log, sqrt and the indicator have h'(0+) = inf in the family."""
+    assert {name for name, h in FAMILY.items() if h.bounded_gradient} == BOUNDED
+    assert FAMILY["log_shift"].grad_at_zero == pytest.approx(100.0, rel=ROUNDOFF_RTOL)  # 1/c
+    assert FAMILY["sqrt_shift"].grad_at_zero == pytest.approx(5.0, rel=ROUNDOFF_RTOL)  # 1/(2 sqrt c)
+    assert FAMILY["ratio"].grad_at_zero == pytest.approx(100.0, rel=ROUNDOFF_RTOL)  # 1/c
+    assert all(h.label.startswith("$") for h in FAMILY.values())
+
+
+def test_sqrt_shift_has_no_cancellation_for_tiny_u():
+    """sqrt(u + c) - sqrt(c) = u / (2 sqrt c) + O(u^2): kept at u = 1e-20 (the naive form gives 0)."""
+    h = sqrt_shift(1.0)
+    np.testing.assert_allclose(h.value(1e-20), 0.5e-20, rtol=ROUNDOFF_RTOL)
+
+
+@pytest.mark.parametrize("bad, argument", [(-1.0, "u"), (np.nan, "u")])
+def test_bad_u_raises_naming_the_argument(bad, argument):
+    with pytest.raises(ValueError, match=f"^{argument}:"):
+        FAMILY["linear"].value(bad)
+
+
+@pytest.mark.parametrize("c", [0.0, -1.0, math.nan, math.inf])
+def test_bad_shift_raises_naming_c(c):
+    with pytest.raises(ValueError, match="^c:"):
+        penalty_family(c)
+
+
+@given(st.sampled_from(sorted(FAMILY)))
+def test_derivative_at_zero_is_rejected(name):
+    """h'(u) is defined for u > 0; h'(0+) is the attribute grad_at_zero."""
+    with pytest.raises(ValueError, match="^u:"):
+        FAMILY[name].derivative(0.0)

@@ -1,0 +1,248 @@
+"""Theorem 4's counterexample (supplement section 8.3, Eq. 20-25)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy.optimize import brentq
+from scipy.special import logit as scipy_logit
+
+from tests.strategies import positive_log_uniform, seeds, theorem4_settings
+from tests.tolerances import OPTIMIZER_ARGMIN_RTOL, ROOT_FIND_RTOL, ROUNDOFF_ATOL, ROUNDOFF_RTOL
+from theory.objective import infinite_indicator, objective_eq22
+from theory.penalties import indicator, linear, log_penalty, log_shift, penalty_family, ratio, sqrt_penalty, sqrt_shift
+from theory.theorem4 import (
+    PAPER_BOUND_THRESHOLD,
+    cost_theta0,
+    cost_theta1,
+    crossover_eps,
+    crossover_eps_closed_form,
+    decoder_eq20,
+    pi_inverse,
+    pi_map,
+    row_energy_theta1_lower_bound,
+    sample_data_eq21,
+    sparse_code_theta1,
+    unconstrained_cost_identity_g,
+    unconstrained_cost_identity_g_theta1,
+)
+
+BOUNDED_FAMILIES = {"log_shift": log_shift, "sqrt_shift": sqrt_shift, "ratio": ratio}
+BOUNDED = {**BOUNDED_FAMILIES, "linear": lambda c: linear()}  # every bounded h'(0+) of the family
+
+
+@given(settings=theorem4_settings(), eps=positive_log_uniform(1e-8, 1.0))
+def test_pi_maps_the_data_segment_into_the_eps_square_injectively(settings, eps):
+    """Eq. (21) premise: pi is injective on [C, 1] with 0 < x_j < eps; pi^{-1}(pi(t)) = t."""
+    C, n, seed = settings
+    t = np.linspace(C, 1.0, 257)
+    x = pi_map(t, eps, C)
+    assert np.all((x > 0) & (x < eps))
+    angle = np.arctan2(x[1], x[0])
+    assert np.all(np.diff(angle) > 0)  # strictly increasing angle on one arc: injective
+    np.testing.assert_allclose(pi_inverse(x, eps, C), t, rtol=0, atol=1e-12)  # arctan2 round-off / slope 0.8
+
+
+@given(settings=theorem4_settings(), eps=positive_log_uniform(1e-8, 1.0), theta=st.floats(0.0, 1.0))
+def test_decoder_eq20_reconstructs_exactly_at_both_ends(settings, eps, theta):
+    """Eq. (20): at theta = 1 the forced code logit(pi^{-1}(x)) reconstructs X; at theta = 0, Z = X does."""
+    C, n, seed = settings
+    X = sample_data_eq21(n, eps, C, seed)
+    Z1 = sparse_code_theta1(X, eps, C)
+    np.testing.assert_allclose(decoder_eq20(Z1, 1.0, eps, C), X, rtol=1e-9, atol=0)  # logit near s = 1
+    np.testing.assert_allclose(decoder_eq20(X, 0.0, eps, C), X, rtol=0, atol=0)
+    mixed = decoder_eq20(Z1, theta, eps, C)
+    np.testing.assert_allclose(mixed, theta * decoder_eq20(Z1, 1.0, eps, C) + (1 - theta) * Z1,
+                               rtol=ROUNDOFF_RTOL, atol=ROUNDOFF_ATOL)
+
+
+@given(settings=theorem4_settings(), eps=positive_log_uniform(1e-8, 1.0))
+def test_data_eq21_scale_linearly_with_eps(settings, eps):
+    """Only the scale of the data depends on eps for a fixed seed (what crossover_eps relies on)."""
+    C, n, seed = settings
+    X, s = sample_data_eq21(n, eps, C, seed, return_latent=True)
+    assert np.all((s >= C) & (s < 1))
+    np.testing.assert_allclose(X, eps * sample_data_eq21(n, 1.0, C, seed), rtol=ROUNDOFF_RTOL)
+
+
+@pytest.mark.parametrize("name", sorted(penalty_family()))
+@given(settings=theorem4_settings(), eps=positive_log_uniform(1e-6, 1.0))
+def test_costs_23_24_are_the_objective_22_at_the_forced_codes(name, settings, eps):
+    """(23) and (24) equal L_{g,h} of (22) with g = I_inf at the zero-reconstruction codes."""
+    C, n, seed = settings
+    h = penalty_family()[name]
+    X = sample_data_eq21(n, eps, C, seed)
+    Z1 = sparse_code_theta1(X, eps, C)
+    # the theta = 1 reconstruction carries round-off ~1e-16 eps: I_inf with that tolerance
+    g = lambda u: infinite_indicator(u, atol=(1e-12 * eps) ** 2)  # noqa: E731
+    via_22 = objective_eq22(X, Z1, decoder_eq20(Z1, 1.0, eps, C), g, h)
+    assert cost_theta1(h, X, eps, C) == pytest.approx(via_22, rel=ROUNDOFF_RTOL, abs=ROUNDOFF_ATOL) \
+        or cost_theta1(h, X, eps, C) == via_22 == -math.inf
+    assert cost_theta0(h, X) == pytest.approx(objective_eq22(X, X, X, g, h), rel=ROUNDOFF_RTOL)
+
+
+@given(settings=theorem4_settings(), z2_scale=positive_log_uniform(1e-6, 1e2), seed=seeds)
+def test_z2_zero_minimizes_the_theta1_cost(settings, z2_scale, seed):
+    """(23): at theta = 1, z_2 does not reconstruct anything, so any z_2 != 0 costs more."""
+    C, n, data_seed = settings
+    eps = 1e-2
+    X = sample_data_eq21(n, eps, C, data_seed)
+    Z = sparse_code_theta1(X, eps, C)
+    Z[1] = np.random.default_rng(seed).standard_normal(n) * z2_scale
+    for h in (log_shift(1e-2), linear(), sqrt_shift(1e-2), ratio(1e-2), indicator()):
+        moved = objective_eq22(X, Z, decoder_eq20(Z, 1.0, eps, C), lambda u: 0.0 * u, h)
+        assert moved > cost_theta1(h, X, eps, C)
+
+
+@given(settings=theorem4_settings())
+def test_theta1_row_energy_bound_is_logit_C_squared_not_C_squared(settings):
+    """Erratum in (23): with the logistic t, (1/n)||z_1||^2 >= logit(C)^2 (C >= 1/2) or >= 0, not C^2."""
+    C, n, seed = settings
+    X = sample_data_eq21(n, 1e-3, C, seed)
+    energy = float(np.mean(sparse_code_theta1(X, 1e-3, C)[0] ** 2))
+    assert energy >= row_energy_theta1_lower_bound(C) * (1 - ROUNDOFF_RTOL)
+
+
+def test_paper_bound_C_squared_fails_below_the_threshold():
+    """A dataset with every s = t(z_gt) at C = 0.55 (allowed by (21)) has (1/n)||z_1||^2 = logit(C)^2
+    ~ 0.040 < C^2 = 0.3025, so the supplement's bound fails; it holds iff logit(C) >= C, C >= 0.659."""
+    C, eps = 0.55, 1e-3
+    X = pi_map(np.full(10, C), eps, C)
+    energy = float(np.mean(sparse_code_theta1(X, eps, C)[0] ** 2))
+    np.testing.assert_allclose(energy, scipy_logit(C) ** 2, rtol=1e-9)  # pi round trip near s = C
+    assert energy < C**2
+    threshold = brentq(lambda c: scipy_logit(c) - c, 0.51, 0.99, xtol=1e-15)
+    np.testing.assert_allclose(PAPER_BOUND_THRESHOLD, threshold, rtol=ROUNDOFF_RTOL)
+
+
+@pytest.mark.parametrize("family", sorted(BOUNDED))
+@given(settings=theorem4_settings(), c=positive_log_uniform(1e-6, 1.0))
+def test_bounded_gradient_h_prefers_theta0_below_the_crossover(family, settings, c):
+    """Theorem 4 / (25): for bounded h'(0+) a crossover eps* > 0 exists; theta = 0 is strictly cheaper
+    for every eps below it (grid down to 1e-6 eps*) and theta = 1 is cheaper just above it."""
+    C, n, seed = settings
+    h = BOUNDED[family](c)
+    eps_star = crossover_eps(h, C, n=n, seed=seed)
+    assert 0 < eps_star < math.inf
+    for fraction in (1e-6, 1e-3, 0.1, 0.5, 0.99):
+        eps = fraction * eps_star
+        X = sample_data_eq21(n, eps, C, seed)
+        assert cost_theta0(h, X) < cost_theta1(h, X, eps, C)
+    X = sample_data_eq21(n, 1.01 * eps_star, C, seed)
+    assert cost_theta0(h, X) > cost_theta1(h, X, 1.01 * eps_star, C)
+
+
+@pytest.mark.parametrize("family", sorted(BOUNDED_FAMILIES))
+@given(settings=theorem4_settings(), c=positive_log_uniform(1e-6, 1.0))
+def test_crossover_shrinks_as_the_gradient_at_zero_grows(family, settings, c):
+    """Within each one-parameter family, a larger h'(0+) (smaller c) gives a smaller eps*.
+
+    Not across families: ratio(c=1) and linear both have h'(0+) = 1 with different eps*
+    (1.29 and 2.24 at C = 0.5, n = 256, seed 0)."""
+    C, n, seed = settings
+    steep, flat = BOUNDED_FAMILIES[family](0.1 * c), BOUNDED_FAMILIES[family](c)
+    assert steep.grad_at_zero > flat.grad_at_zero
+    assert crossover_eps(steep, C, n=n, seed=seed) < crossover_eps(flat, C, n=n, seed=seed)
+
+
+@pytest.mark.parametrize("name, c", [("linear", None), ("sqrt", None), ("log_shift", 1e-2), ("log_shift", 1e-8)])
+@given(settings=theorem4_settings())
+def test_crossover_matches_closed_forms(name, c, settings):
+    """eps* from the root finder equals the closed forms derived in `crossover_eps_closed_form`."""
+    C, n, seed = settings
+    h = {"linear": linear(), "sqrt": sqrt_penalty()}.get(name) or log_shift(c)
+    expected = crossover_eps_closed_form(name, C, n=n, seed=seed, c=c)
+    np.testing.assert_allclose(crossover_eps(h, C, n=n, seed=seed), expected, rtol=ROOT_FIND_RTOL)
+
+
+@pytest.mark.parametrize("h", [log_penalty(), indicator()], ids=["log", "indicator"])
+@given(settings=theorem4_settings())
+def test_log_and_indicator_keep_the_sparse_solution_at_every_eps(h, settings):
+    """End of 8.3: for h = log (cost -inf at theta = 1) and the indicator (1/2 against 1) the sparse
+    theta = 1 solution is strictly cheaper at every eps tested (1e-12 .. 1e2); crossover_eps = 0."""
+    C, n, seed = settings
+    for eps in np.geomspace(1e-12, 1e2, 15):
+        X = sample_data_eq21(n, eps, C, seed)
+        assert cost_theta1(h, X, eps, C) < cost_theta0(h, X)
+    assert crossover_eps(h, C, n=n, seed=seed) == 0.0
+    if h.name == "indicator":
+        assert cost_theta1(h, X, eps, C) == 0.5 and cost_theta0(h, X) == 1.0
+
+
+def test_sqrt_has_an_unbounded_gradient_and_still_a_crossover():
+    """Theorem 4 is a necessary condition only: h = sqrt (h'(0+) = inf) loses the sparse solution
+    too for small eps, since cost_theta0 = (eps/2)(sqrt m_1 + sqrt m_2) -> 0 < cost_theta1."""
+    h = sqrt_penalty()
+    eps_star = crossover_eps(h, 0.7)
+    assert not h.bounded_gradient and 0 < eps_star < math.inf
+    X = sample_data_eq21(256, 0.5 * eps_star, 0.7, 0)
+    assert cost_theta0(h, X) < cost_theta1(h, X, 0.5 * eps_star, 0.7)
+
+
+@pytest.mark.parametrize("name", sorted(set(penalty_family()) - {"log"}))
+def test_identity_g_gives_up_reconstruction(name):
+    """With g = identity (reconstruction not forced) the minimum over Z at theta = 0 costs less than
+    the exact sparse solution for every h with finite h(0), the indicator included, and its
+    reconstruction error is nonzero: only g = I_inf makes (23) vs (24) the relevant comparison."""
+    h = penalty_family()[name]
+    eps, C = 1e-3, 0.7
+    X = sample_data_eq21(64, eps, C, 0)
+    result = unconstrained_cost_identity_g(h, X)
+    assert result["cost"] < cost_theta1(h, X, eps, C)
+    assert result["recon_mse"] > 0
+    # Z = 0 is feasible, so the minimum is at most h(0) + (1/2) sum_k m_k = h(0) + O(eps^2)
+    assert result["cost"] <= float(h(0.0)) + 0.5 * np.sum(np.mean(X**2, axis=1)) * (1 + ROUNDOFF_RTOL)
+
+
+@pytest.mark.parametrize("name", sorted(set(penalty_family()) - {"log"}))
+def test_identity_g_at_theta1_also_gives_up_reconstruction(name):
+    """Same at theta = 1: with g = identity the minimum over z_1 (L-BFGS from the exact code and
+    from Z = 0) is below the exact sparse cost (23) with a nonzero error; its reported cost is
+    (22) at the returned Z."""
+    h = penalty_family()[name]
+    eps, C = 1e-3, 0.7
+    X = sample_data_eq21(64, eps, C, 0)
+    result = unconstrained_cost_identity_g_theta1(h, X, eps, C)
+    assert result["cost"] < cost_theta1(h, X, eps, C)
+    assert result["recon_mse"] > 0
+    Z = result["Z"]
+    via_22 = objective_eq22(X, Z, decoder_eq20(Z, 1.0, eps, C), lambda u: u, h)
+    assert result["cost"] == pytest.approx(via_22, rel=ROUNDOFF_RTOL, abs=ROUNDOFF_ATOL)
+
+
+def test_identity_g_with_linear_h_halves_the_codes():
+    """g = identity, h = u: (1/2)[(1 - a)^2 m + a^2 m] is minimized at a = 1/2 for every row."""
+    X = sample_data_eq21(64, 1e-2, 0.7, 0)
+    np.testing.assert_allclose(unconstrained_cost_identity_g(linear(), X)["shrink"], 0.5,
+                               rtol=OPTIMIZER_ARGMIN_RTOL)
+
+
+def test_identity_g_with_log_h_collapses_to_minus_infinity():
+    """g = identity, h = log: Z = 0 costs -inf, the degenerate minimum Theta must rule out."""
+    X = sample_data_eq21(16, 1e-2, 0.7, 0)
+    result = unconstrained_cost_identity_g(log_penalty(), X)
+    assert result["cost"] == -math.inf and np.all(result["Z"] == 0)
+
+
+@pytest.mark.parametrize(
+    "call, argument",
+    [
+        (lambda: pi_map(0.5, 0.0, 0.5), "eps"),
+        (lambda: pi_map(0.5, -1.0, 0.5), "eps"),
+        (lambda: pi_map(0.5, 1e-2, 1.0), "C"),
+        (lambda: pi_map(1.5, 1e-2, 0.5), "t"),
+        (lambda: pi_map(np.nan, 1e-2, 0.5), "t"),
+        (lambda: sample_data_eq21(0, 1e-2, 0.5, 0), "n"),
+        (lambda: decoder_eq20(np.zeros((2, 3)), 1.5, 1e-2, 0.5), "theta"),
+        (lambda: decoder_eq20(np.zeros((3, 3)), 0.5, 1e-2, 0.5), "Z"),
+        (lambda: pi_inverse(np.array([1.0, 1.0]), 1e-2, 0.5), "x"),
+        (lambda: crossover_eps(linear(), 0.0), "C"),
+        (lambda: cost_theta0(linear(), np.full((2, 3), np.inf)), "X"),
+    ],
+)
+def test_bad_input_raises_naming_the_argument(call, argument):
+    with pytest.raises(ValueError, match=f"^{argument}:"):
+        call()
