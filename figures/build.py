@@ -1,0 +1,81 @@
+"""`infgrad figures` (and `python -m figures`): build every figure of the tutorial figures/README.md.
+
+Each figure is computed from theory/ (float64 numpy), drawn with matplotlib's Agg backend and saved
+as PNG + SVG with its plotted numbers beside it as JSON; the output is byte-stable run to run.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_OUT = HERE / "img"
+
+# (file name, module in figures/, function-name prefix): the prefix names `<prefix>_compute`
+# and `<prefix>_draw` in that module. The order is the order of the lesson in figures/README.md.
+FIGURES: list[tuple[str, str, str]] = [
+    ("fig01_penalty_gallery", "penalty_gallery", "gallery"),
+    ("fig02_theorem4_intuition", "theorem4_figs", "intuition"),
+    ("fig03_theorem4_costs", "theorem4_figs", "costs"),
+    ("fig04_crossover_vs_gradient", "theorem4_figs", "crossover"),
+    ("fig05_theta_path", "theta_figs", "path"),
+    ("fig06_vae_slices", "slices_fig", "slices"),
+    ("fig07_lemma2_infinite_gradient", "lemma_figs", "lemma2"),
+    ("fig08_lemma3_gamma_star", "lemma_figs", "lemma3"),
+    ("fig09_outlier_manifold", "manifold_fig", "manifold"),
+    ("fig10_gradient_descent_theta", "theta_figs", "descent"),
+]
+NAMES = [name for name, _, _ in FIGURES]
+
+
+def figure_functions(name: str):
+    """(compute, draw) for the figure called name (e.g. "fig06_vae_slices" or just "vae_slices")."""
+    for full, module_name, prefix in FIGURES:
+        if name in (full, full.split("_", 1)[1]):
+            module = importlib.import_module(f"figures.{module_name}")
+            return getattr(module, f"{prefix}_compute"), getattr(module, f"{prefix}_draw")
+    raise ValueError(f"--only: unknown figure {name!r}; choose from {', '.join(NAMES)}")
+
+
+def build(names: list[str], out_dir: Path, dpi: int = 150, quick: bool = False, progress=print) -> dict:
+    """Compute, draw and save the named figures into out_dir. Returns {name: seconds}."""
+    from figures._common import render, to_jsonable, write_data
+
+    timings = {}
+    for name in names:
+        compute, draw = figure_functions(name)
+        full = next(f for f, _, _ in FIGURES if name in (f, f.split("_", 1)[1]))
+        start = time.perf_counter()
+        # draw from exactly what the JSON file holds (inf/nan as strings), so the data file and the
+        # picture can never disagree
+        data = to_jsonable(compute(quick=quick))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_data(data, out_dir / f"{full}.json")
+        render(draw, data, out_dir, full, dpi)
+        timings[full] = time.perf_counter() - start
+        progress(f"{full:34s} {timings[full]:6.2f} s  -> {out_dir / full}.png/.svg/.json")
+    return timings
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                        help=f"output folder (default: {DEFAULT_OUT.relative_to(HERE.parent)}, the committed copies)")
+    parser.add_argument("--only", action="append", metavar="NAME",
+                        help="build only this figure (repeatable): " + ", ".join(NAMES))
+    parser.add_argument("--dpi", type=int, default=150, help="PNG resolution (default 150)")
+    parser.add_argument("--quick", action="store_true",
+                        help="coarse grids and short runs, for a fast look; not for the committed copies")
+
+
+def run(args) -> int:
+    if args.dpi < 20 or args.dpi > 1200:
+        raise ValueError(f"--dpi must lie in [20, 1200], got {args.dpi}")
+    names = args.only or NAMES
+    for name in names:
+        figure_functions(name)  # a bad --only fails before any work
+    start = time.perf_counter()
+    timings = build(names, Path(args.out), dpi=args.dpi, quick=args.quick)
+    print(f"{len(timings)} figure(s) in {time.perf_counter() - start:.1f} s")
+    return 0
