@@ -1,4 +1,5 @@
-"""Shared plumbing for every figure: deterministic PNG/SVG output and the plotted data beside it.
+"""Shared plumbing for every figure: deterministic PNG/SVG output, the plotted data beside it, and
+the one penalty family (from theory/penalties.py) that the Theorem 4 figures share.
 
 A figure module provides `compute(quick: bool) -> dict` (every plotted number, from theory/) and
 `draw(data: dict) -> matplotlib Figure`. Nothing here computes mathematics.
@@ -15,6 +16,8 @@ matplotlib.use("Agg")  # no display: figures build the same on a laptop, a serve
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from theory.penalties import Penalty, penalty_family  # noqa: E402
+
 # One palette for the whole tutorial: unbounded-gradient penalties warm, bounded ones cool.
 COLORS = {
     "log": "#c0392b",
@@ -25,6 +28,17 @@ COLORS = {
     "ratio": "#5d6d7e",
     "linear": "#7f8c8d",
 }
+
+# The order of the panels and table rows of Figures 2, 3, 5 and 10: unbounded h'(0+) first.
+PENALTY_ORDER = ("log", "sqrt", "indicator", "log_shift", "sqrt_shift", "ratio", "linear")
+PENALTY_SHIFT = 1e-2  # the c of log(u + c), sqrt(u + c) - sqrt(c) and u/(u + c) in those figures
+
+
+def figure_penalties() -> dict[str, Penalty]:
+    """theory.penalties.penalty_family(PENALTY_SHIFT) in the figures' PENALTY_ORDER."""
+    family = penalty_family(PENALTY_SHIFT)
+    return {name: family[name] for name in PENALTY_ORDER}
+
 
 STYLE = {
     "figure.dpi": 100,

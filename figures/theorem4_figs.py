@@ -5,25 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from figures._common import COLORS
+from figures._common import COLORS, figure_penalties
 from theory import penalties, theorem4
 
 C = 0.7  # data on the arc pi(t) for t in [C, 1): C above theorem4.PAPER_BOUND_THRESHOLD
 N = 256  # samples (theorem4.crossover_eps's default: the same data in every figure)
 SEED = 0
 EPS_SHOWN = 0.1  # Fig. 2: below the crossover of every bounded-gradient penalty of Fig. 3
-
-
-def _costs_family() -> dict:
-    return {
-        "log": penalties.log_penalty(),
-        "sqrt": penalties.sqrt_penalty(),
-        "indicator": penalties.indicator(),
-        "log_shift": penalties.log_shift(1e-2),
-        "sqrt_shift": penalties.sqrt_shift(1e-2),
-        "ratio": penalties.ratio(1e-2),
-        "linear": penalties.linear(),
-    }
 
 
 # --- Figure 2 --------------------------------------------------------------------------------
@@ -34,7 +22,7 @@ def intuition_compute(quick: bool = False) -> dict:
     curve = theorem4.pi_map(np.linspace(0.0, 1.0, 60 if quick else 300), EPS_SHOWN, C)
     sparse = theorem4.sparse_code_theta1(X, EPS_SHOWN, C)
     rows = []
-    for name, h in _costs_family().items():
+    for name, h in figure_penalties().items():
         rows.append({"name": name, "label": h.label, "bounded": h.bounded_gradient,
                      "sparse_cost": theorem4.cost_theta1(h, X, EPS_SHOWN, C),
                      "dense_cost": theorem4.cost_theta0(h, X)})
@@ -94,7 +82,7 @@ def costs_compute(quick: bool = False) -> dict:
     eps_grid = np.geomspace(1e-4, 10.0, 25 if quick else 121)
     X_unit = theorem4.sample_data_eq21(N, 1.0, C, SEED)
     rows = []
-    for name, h in _costs_family().items():
+    for name, h in figure_penalties().items():
         dense = np.array([theorem4.cost_theta0(h, eps * X_unit) for eps in eps_grid])
         rows.append({"name": name, "label": h.label, "bounded": h.bounded_gradient,
                      "grad_at_zero": h.grad_at_zero,
@@ -130,6 +118,9 @@ def costs_draw(data: dict):
             ax.axvline(star, color="#c0392b", lw=0.8)
             ax.text(star, 0.95, f" $\\epsilon^*={star:.3g}$", transform=ax.get_xaxis_transform(),
                     fontsize=7, va="top", color="#c0392b")
+        # Section 8.3 puts the data in the unit square: eps > 1 leaves the theorem's setting
+        ax.axvspan(1.0, eps[-1], facecolor="none", edgecolor="0.7", hatch="//", lw=0,
+                   label="$\\epsilon > 1$: data outside $[0,1]^2$")
         gz = row["grad_at_zero"]
         slope = "\\infty" if gz == "inf" else f"{float(gz):g}"
         ax.set_title(row["label"] + "\n$h'(0^+) = " + slope + "$", fontsize=8.5)
@@ -140,7 +131,9 @@ def costs_draw(data: dict):
     last.axis("off")
     note = ("Red band: the eps below which the\nnon-sparse theta = 0 solution is\ncheaper, although theta = 1\n"
             "reconstructs with ONE latent row.\n\nlog and the indicator: no band.\n"
-            "sqrt: unbounded h'(0+), still a\nband: h(eps^2) = eps -> 0 as well.")
+            "sqrt: unbounded h'(0+), still a\nband: h(eps^2) = eps -> 0 as well.\n\n"
+            "Hatched: eps > 1, the data leave the\nunit square of Theorem 4's setting.\n"
+            "eps* > 1 (sqrt, u, sqrt(u+c) - sqrt(c)):\nnon-sparse at EVERY eps <= 1.")
     last.text(0.0, 0.5, note, transform=last.transAxes, fontsize=7.5, va="center")
     for ax in axes[1]:
         ax.set_xlabel("$\\epsilon$ (data inside the $\\epsilon$-square)")
@@ -190,6 +183,14 @@ def crossover_draw(data: dict):
            title="Fig. 4: the failure region shrinks as $h'(0^+)$ grows")
     ax.text(0.03, 0.05, "$\\log u$ and $\\mathcal{I}[u>0]$: $\\epsilon^* = 0$ (no failure region)",
             transform=ax.transAxes, fontsize=7.5, color=COLORS["log"])
-    ax.legend(loc="upper right", frameon=False, fontsize=7)
+    # Section 8.3 puts the data in the unit square: above eps* = 1 the crossover leaves that setting,
+    # and theta = 0 is the cheaper solution at every admissible eps
+    bottom, top = ax.get_ylim()
+    ax.axhspan(1.0, top, facecolor="none", edgecolor="0.7", hatch="//", lw=0)
+    ax.text(0.98, np.sqrt(top), "$\\epsilon^* > 1$: non-sparse at every $\\epsilon \\leq 1$ (data in $[0,1]^2$)",
+            transform=ax.get_yaxis_transform(), fontsize=7, ha="right", va="center", color="0.3",
+            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.9, "pad": 1.0})
+    ax.set_ylim(bottom, top)
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 0.1), frameon=False, fontsize=7)
     fig.tight_layout()
     return fig

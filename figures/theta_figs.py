@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from figures._common import COLORS
+from figures._common import COLORS, figure_penalties
 from theory import penalties, theorem4, theta_path
 from theory.objective import active_rows
 
@@ -13,24 +13,12 @@ C, N, SEED = 0.7, 32, 0
 EPS = 0.1  # below the crossover eps of every bounded-gradient h (Fig. 3): theta = 0 is their optimum
 
 
-def _family() -> dict:
-    return {
-        "log": penalties.log_penalty(),
-        "sqrt": penalties.sqrt_penalty(),
-        "indicator": penalties.indicator(),
-        "log_shift": penalties.log_shift(1e-2),
-        "sqrt_shift": penalties.sqrt_shift(1e-2),
-        "ratio": penalties.ratio(1e-2),
-        "linear": penalties.linear(),
-    }
-
-
 def path_compute(quick: bool = False) -> dict:
     """theta_path.cost_along_theta on 0, a logistic grid of (0, 1), and 1."""
     X = theorem4.sample_data_eq21(N, EPS, C, SEED)
     inner = 1.0 / (1.0 + np.exp(-np.linspace(-6.0, 12.0, 37 if quick else 97)))
     thetas = np.concatenate([[0.0], inner, [1.0]])
-    family = _family()
+    family = figure_penalties()
     costs = theta_path.cost_along_theta(family, X, thetas, EPS, C)
     rows = []
     for name, h in family.items():
@@ -109,7 +97,7 @@ def initializations(X) -> dict:
 
 def descent_compute(quick: bool = False) -> dict:
     X = theorem4.sample_data_eq21(N, EPS, C, SEED)
-    family = _family()
+    family = figure_penalties()
     steps = 300 if quick else 1500
     out = {"eps": EPS, "weight": WEIGHT, "row_tol": ROW_TOL, "steps": steps, "runs": {}}
     for init_name, (Z0, theta0) in initializations(X).items():

@@ -8,9 +8,10 @@ import math
 import numpy as np
 import pytest
 
-from figures import build
+from figures import build, theorem4_figs
 from figures._common import read_data, render, to_jsonable
-from tests.tolerances import FIGURE_DATA_ATOL, FIGURE_DATA_RTOL, FIGURE_RATE_SLOPE_ATOL
+from tests.tolerances import FIGURE_DATA_ATOL, FIGURE_DATA_RTOL, FIGURE_RATE_SLOPE_ATOL, ROOT_FIND_RTOL, ROUNDOFF_RTOL
+from theory.theorem4 import crossover_eps_closed_form
 
 
 @pytest.fixture(scope="module")
@@ -43,12 +44,28 @@ def _assert_same(fresh, committed, where="data"):
         assert fresh == committed, where
 
 
+def _inactive_rows_as_labels(data):
+    """Figure 10's row RMS values below row_tol are Adam rattling around 0 (1e-36 to 1e-4): a
+    last-bit change in the arithmetic moves them by far more than FIGURE_DATA_RTOL (measured: one ulp
+    in the arc slopes moved one by 8e-7 relative), yet the figure only shows them as inactive rows.
+    Compare them as the label "inactive"; every value at or above row_tol is compared as a number."""
+    data = json.loads(json.dumps(data))
+    for runs in data["runs"].values():
+        for run in runs:
+            run["row_rms"] = [[v if v >= data["row_tol"] else "inactive" for v in row]
+                              for row in run["row_rms"]]
+    return data
+
+
 @pytest.mark.parametrize("name", build.NAMES)
 def test_committed_data_is_current(fresh_data, name):
     """figures/img/<name>.json (what the committed PNG/SVG show) equals a fresh computation: rerun
     `infgrad figures` after changing theory/ or figures/ and commit the result."""
     committed = read_data(build.DEFAULT_OUT / f"{name}.json")
-    _assert_same(fresh_data[name], committed, name)
+    fresh = fresh_data[name]
+    if name == "fig10_gradient_descent_theta":
+        fresh, committed = _inactive_rows_as_labels(fresh), _inactive_rows_as_labels(committed)
+    _assert_same(fresh, committed, name)
     for ext in ("png", "svg"):
         assert (build.DEFAULT_OUT / f"{name}.{ext}").stat().st_size > 0
 
@@ -111,10 +128,17 @@ def _slope(x, y, keep):
 def test_fig3_crossover_exists_exactly_for_the_penalties_with_finite_h_at_eps_zero(fresh_data):
     """Eq. (25): a band of non-sparse optima eps < eps* for every h with h(eps^2) -> h(0) finite (the
     bounded-gradient ones AND sqrt); none for log (h(0) = -inf) or the indicator (jump at 0)."""
-    star = {row["name"]: row["crossover_eps"] for row in fresh_data["fig03_theorem4_costs"]["costs"]}
+    data = fresh_data["fig03_theorem4_costs"]
+    star = {row["name"]: row["crossover_eps"] for row in data["costs"]}
     assert star["log"] == 0.0 and star["indicator"] == 0.0
     for name in ("sqrt", "log_shift", "sqrt_shift", "ratio", "linear"):
         assert 0.0 < star[name] < 10.0, name
+    for name in ("linear", "sqrt"):
+        expected = crossover_eps_closed_form(name, data["C"], n=data["n"], seed=theorem4_figs.SEED)
+        assert star[name] == pytest.approx(expected, rel=ROOT_FIND_RTOL), name
+    # figures/README.md, Figure 3: three crossovers lie beyond eps = 1, outside the unit square of
+    # section 8.3, so for those penalties the sparse solution loses at every admissible eps
+    assert {name for name, value in star.items() if value > 1.0} == {"sqrt", "sqrt_shift", "linear"}
 
 
 def test_fig4_crossover_shrinks_monotonically_as_the_gradient_at_zero_grows(fresh_data):
@@ -136,6 +160,8 @@ def test_fig4_crossover_rates_in_c(fresh_data):
     assert abs(_slope(c, data["log_shift"]["crossover_eps"], small) - 0.25) < FIGURE_RATE_SLOPE_ATOL
     assert abs(_slope(c, data["ratio"]["crossover_eps"], small) - 0.5) < FIGURE_RATE_SLOPE_ATOL
     limit = data["sqrt_shift"]["crossover_eps"][0]
+    # |sqrt(u + c) - sqrt(c) - sqrt(u)| <= sqrt(c) moves both costs by at most sqrt(c); their O(1)
+    # slope in eps at eps* turns that into a relative shift of eps* of order sqrt(c) (10x margin)
     assert limit == pytest.approx(data["sqrt_crossover"], rel=np.sqrt(c[0]) * 10)
 
 
@@ -153,7 +179,8 @@ def test_fig7_optimal_loss_slope_is_d_minus_r_and_active_columns_are_r(fresh_dat
 def test_fig8_gamma_star_is_the_minimum_of_every_curve(fresh_data):
     """Lemma 3, Eq. (16): the marked gamma* is at least as low as every sampled gamma of its curve."""
     for row in fresh_data["fig08_lemma3_gamma_star"]["decoders"]:
-        assert row["loss_at_gamma_star"] <= min(row["losses"]) + 1e-12 * abs(row["loss_at_gamma_star"])
+        # a sampled gamma equal to gamma* ties up to the round-off of Eq. (3)
+        assert row["loss_at_gamma_star"] <= min(row["losses"]) + ROUNDOFF_RTOL * abs(row["loss_at_gamma_star"])
 
 
 def test_fig1_bounded_slopes_flatten_and_unbounded_ones_keep_growing(fresh_data):

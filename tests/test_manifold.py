@@ -56,12 +56,16 @@ def test_curve_encoder_finds_the_nearest_arc_point(x1, x2):
 
 @pytest.mark.parametrize("bad", [np.zeros((3, 4)), np.array([[np.nan], [0.0]])])
 def test_bad_points_raise_one_line_value_error(bad):
-    with pytest.raises(ValueError, match="X"):
+    with pytest.raises(ValueError, match="^X:"):
         manifold.curve_encode(bad)
 
 
 def test_bad_sizes_raise_value_error():
-    with pytest.raises(ValueError, match="n must"):
+    with pytest.raises(ValueError, match="^n:"):
         manifold.sample_inliers(0, seed=0)
-    with pytest.raises(ValueError, match="radial_gap"):
+    with pytest.raises(ValueError, match="^radial_gap:"):
         manifold.sample_outliers(5, seed=0, radial_gap=0.7)
+    with pytest.raises(ValueError, match="^radial_gap:"):
+        manifold.sample_outliers(5, seed=0, radial_gap=float("nan"))
+    with pytest.raises(ValueError, match="^n_components:"):
+        manifold.pca_fit(manifold.sample_inliers(5, seed=0), 3)

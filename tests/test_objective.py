@@ -78,6 +78,7 @@ def test_identity_code_is_exact_but_not_sparse(data):
         (lambda: objective_eq22(np.ones((2, 3)), np.ones((1, 3)), np.ones((2, 3)), 1.0, linear()), "g"),
         (lambda: active_rows(np.ones((2, 3)), 0.0), "tol"),
         (lambda: active_rows(np.full((2, 3), np.nan)), "Z"),
+        (lambda: is_optimal_sparse(np.ones((2, 3)), np.ones((1, 3)), np.ones((2, 3)), r=-1), "r"),
     ],
 )
 def test_bad_input_raises_naming_the_argument(call, argument):

@@ -87,7 +87,7 @@ def test_sqrt_shift_has_no_cancellation_for_tiny_u():
     np.testing.assert_allclose(h.value(1e-20), 0.5e-20, rtol=ROUNDOFF_RTOL)
 
 
-@pytest.mark.parametrize("bad, argument", [(-1.0, "u"), (np.nan, "u")])
+@pytest.mark.parametrize("bad, argument", [(-1.0, "u"), (np.nan, "u"), (np.inf, "u"), ("a", "u")])
 def test_bad_u_raises_naming_the_argument(bad, argument):
     with pytest.raises(ValueError, match=f"^{argument}:"):
         FAMILY["linear"].value(bad)

@@ -131,7 +131,7 @@ def test_random_direction_shows_no_local_minimum(study):
 
 
 def test_bad_arguments_raise_value_error():
-    with pytest.raises(ValueError, match="r"):
+    with pytest.raises(ValueError, match="^r:"):
         slices.subspace_data(3, 3, 10, seed=0)
-    with pytest.raises(ValueError, match="scales"):
+    with pytest.raises(ValueError, match="^scales:"):
         slices.subspace_data(4, 2, 10, seed=0, scales=(1.0,))

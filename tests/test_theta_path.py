@@ -139,11 +139,11 @@ def test_descent_from_half_way_heads_to_theta_zero_for_every_h(descents):
 
 def test_bad_arguments_raise_value_error(data):
     h = penalties.linear()
-    with pytest.raises(ValueError, match="theta"):
+    with pytest.raises(ValueError, match="^theta:"):
         theta_path.zero_reconstruction_codes(data, 1.0, EPS, C)
-    with pytest.raises(ValueError, match="thetas"):
+    with pytest.raises(ValueError, match="^thetas:"):
         theta_path.cost_along_theta({"linear": h}, data, [0.5, 1.5], EPS, C)
-    with pytest.raises(ValueError, match="theta0"):
+    with pytest.raises(ValueError, match="^theta0:"):
         theta_path.descend(h, data, data, 1.5, EPS, C, 1.0, steps=1)
-    with pytest.raises(ValueError, match="weight"):
+    with pytest.raises(ValueError, match="^weight:"):
         theta_path.descend(h, data, data, 0.5, EPS, C, -1.0, steps=1)

@@ -24,12 +24,16 @@ def finite_array(name: str, value, ndim: int | tuple[int, ...] | None = None) ->
     return array
 
 
-def finite_scalar(name: str, value) -> float:
-    """`value` as a finite float."""
+def _real(name: str, value) -> float:
     try:
-        number = float(value)
+        return float(value)
     except (TypeError, ValueError):
         raise ValueError(f"{name}: expected a real number, got {value!r}") from None
+
+
+def finite_scalar(name: str, value) -> float:
+    """`value` as a finite float."""
+    number = _real(name, value)
     if not math.isfinite(number):
         raise ValueError(f"{name}: must be finite, got {number!r}")
     return number
@@ -45,10 +49,7 @@ def positive_scalar(name: str, value) -> float:
 
 def log_variance(name: str, value) -> float:
     """A log-variance such as log_gamma_var: finite, so that the variance exp(value) is > 0."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: expected a real number, got {value!r}") from None
+    number = _real(name, value)
     if math.isnan(number):
         raise ValueError(f"{name}: is NaN")
     if number == -math.inf:

@@ -159,7 +159,8 @@ def omega_star(Z) -> np.ndarray:
 
 
 def reduced_cost_eq15(Z) -> float:
-    """Eq. (15): sum_k log((1/n)||z_k||^2); (14) at omega* equals this + kappa (`eq15_constant`).
+    """Eq. (15): sum_{k=1}^{kappa} log((1/n)||z_k||^2); (14) at omega* equals this + kappa
+    (`eq15_constant`). Erratum: the supplement's sum runs to infinity; Z has kappa rows.
 
     A zero row gives -inf, returned as such: h = log is unbounded below at 0.
     """

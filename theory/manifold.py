@@ -1,4 +1,4 @@
-"""Main-text Figure 1 (supplement Figure 9 of this project): why a sparse representation screens outliers.
+"""Main-text Figure 1 (this project's Figure 9): why a sparse representation screens outliers.
 
 Inliers lie on a curved 1-D manifold in R^2 (an arc of the unit circle); outliers lie off it. X is (2, n),
 columns are samples. The 1-latent nonlinear model is the closed-form projection onto the arc (encoder
@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from theory._checks import dimension, finite_array, finite_scalar
+
 ARC_START = 0.15 * np.pi  # the arc of inliers, in radians: a curve that no single line fits
 ARC_END = 0.85 * np.pi
 
 
 def _check_points(X: np.ndarray, name: str = "X") -> np.ndarray:
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2 or X.shape[0] != 2:
-        raise ValueError(f"{name} must have shape (2, n), got {X.shape}")
-    if not np.all(np.isfinite(X)):
-        raise ValueError(f"{name} must be finite")
+    X = finite_array(name, X, ndim=2)
+    if X.shape[0] != 2:
+        raise ValueError(f"{name}: expected shape (2, n), got {X.shape}")
     return X
 
 
@@ -50,10 +50,9 @@ def curve_encode(X: np.ndarray) -> np.ndarray:
 
 def sample_inliers(n: int, seed: int) -> np.ndarray:
     """n points exactly on the arc, angles uniform on [ARC_START, ARC_END]. Returns X (2, n)."""
-    if int(n) < 1:
-        raise ValueError(f"n must be a positive integer, got {n}")
+    n = dimension("n", n)
     rng = np.random.default_rng(seed)
-    return curve_decode(rng.uniform(ARC_START, ARC_END, size=int(n)))
+    return curve_decode(rng.uniform(ARC_START, ARC_END, size=n))
 
 
 def sample_outliers(n: int, seed: int, radial_gap: float = 0.25) -> np.ndarray:
@@ -62,25 +61,26 @@ def sample_outliers(n: int, seed: int, radial_gap: float = 0.25) -> np.ndarray:
     Every outlier is at distance >= radial_gap from the arc, so the curve model's error on it is
     >= radial_gap**2 by construction. Returns X (2, n).
     """
-    if int(n) < 1:
-        raise ValueError(f"n must be a positive integer, got {n}")
+    n = dimension("n", n)
+    radial_gap = finite_scalar("radial_gap", radial_gap)
     if not 0.0 < radial_gap < 0.5:
-        raise ValueError(f"radial_gap must lie in (0, 0.5), got {radial_gap}")
+        raise ValueError(f"radial_gap: must lie in (0, 0.5), got {radial_gap}")
     rng = np.random.default_rng(seed)
-    angle = rng.uniform(ARC_START, ARC_END, size=int(n))
-    sign = rng.choice([-1.0, 1.0], size=int(n))
-    radius = 1.0 + sign * radial_gap * rng.uniform(1.0, 2.0, size=int(n))
+    angle = rng.uniform(ARC_START, ARC_END, size=n)
+    sign = rng.choice([-1.0, 1.0], size=n)
+    radius = 1.0 + sign * radial_gap * rng.uniform(1.0, 2.0, size=n)
     return radius * curve_decode(angle)
 
 
 def pca_fit(X: np.ndarray, n_components: int) -> tuple[np.ndarray, np.ndarray]:
     """PCA of the columns of X (2, n): returns (mean (2,), U (2, n_components)) with orthonormal U."""
     X = _check_points(X)
-    if not 1 <= int(n_components) <= 2:
-        raise ValueError(f"n_components must be 1 or 2 for 2-D data, got {n_components}")
+    n_components = dimension("n_components", n_components)
+    if n_components > 2:
+        raise ValueError(f"n_components: must be 1 or 2 for 2-D data, got {n_components}")
     mean = X.mean(axis=1)
     U, _, _ = np.linalg.svd(X - mean[:, None], full_matrices=False)
-    return mean, U[:, : int(n_components)]
+    return mean, U[:, :n_components]
 
 
 def pca_reconstruct(X: np.ndarray, mean: np.ndarray, U: np.ndarray) -> np.ndarray:
@@ -100,7 +100,7 @@ def reconstruction_error(X: np.ndarray, recon: np.ndarray) -> np.ndarray:
     X = _check_points(X)
     recon = _check_points(recon, "recon")
     if recon.shape != X.shape:
-        raise ValueError(f"recon must have the shape of X {X.shape}, got {recon.shape}")
+        raise ValueError(f"recon: expected the shape of X {X.shape}, got {recon.shape}")
     return np.sum((X - recon) ** 2, axis=0)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory._checks import finite_array, positive_scalar, same
+from theory._checks import dimension, finite_array, positive_scalar, same
 
 __all__ = [
     "infinite_indicator",
@@ -22,6 +22,17 @@ def infinite_indicator(u, atol: float = 0.0) -> np.ndarray:
     return np.where(u <= atol, 0.0, np.inf)
 
 
+def _solution(X, Z, recon) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validate an autoencoder solution: X and recon (d, n), Z (kappa, n)."""
+    X = finite_array("X", X, ndim=2)
+    Z = finite_array("Z", Z, ndim=2)
+    recon = finite_array("recon", recon, ndim=2)
+    if recon.shape != X.shape:
+        raise ValueError(f"recon: expected shape {X.shape}, got {recon.shape}")
+    same("X", X.shape[1], "Z", Z.shape[1], "the number of samples (columns)")
+    return X, Z, recon
+
+
 def _apply(name: str, fn, u) -> np.ndarray:
     if not callable(fn):
         raise ValueError(f"{name}: expected a Penalty or a callable, got {type(fn).__name__}")
@@ -35,12 +46,7 @@ def objective_eq22(X, Z, recon, g, h) -> float:
     -inf (h = log at a zero row) and +inf (g = I_inf at a nonzero error) pass through; a sum of
     both is rejected rather than returned as NaN.
     """
-    X = finite_array("X", X, ndim=2)
-    Z = finite_array("Z", Z, ndim=2)
-    recon = finite_array("recon", recon, ndim=2)
-    if recon.shape != X.shape:
-        raise ValueError(f"recon: expected shape {X.shape}, got {recon.shape}")
-    same("X", X.shape[1], "Z", Z.shape[1], "the number of samples (columns)")
+    X, Z, recon = _solution(X, Z, recon)
     d = X.shape[0]
     error_term = float(_apply("g", g, np.float64(np.mean((X - recon) ** 2))))
     latent_term = float(np.sum(_apply("h", h, np.mean(Z**2, axis=1)))) / d
@@ -81,15 +87,9 @@ def is_optimal_sparse(X, Z, recon, r: int | None = None, recon_tol: float = 1e-8
     For a VAE (log_sigma_z (kappa, n) or (kappa,)), (ii) also asks that the inactive latents equal
     the prior, q(z_k|x) = N(0, 1): |log sigma_k| <= row_tol on inactive rows.
     """
-    X = finite_array("X", X, ndim=2)
-    Z = finite_array("Z", Z, ndim=2)
-    recon = finite_array("recon", recon, ndim=2)
-    if recon.shape != X.shape:
-        raise ValueError(f"recon: expected shape {X.shape}, got {recon.shape}")
-    same("X", X.shape[1], "Z", Z.shape[1], "the number of samples (columns)")
+    X, Z, recon = _solution(X, Z, recon)
     recon_tol = positive_scalar("recon_tol", recon_tol)
-    if r is None:
-        r = min_active_rows_affine(X)
+    r = min_active_rows_affine(X) if r is None else dimension("r", r, minimum=0)
     scale = max(1.0, float(np.max(np.linalg.norm(X, axis=0))))
     zero_error = float(np.max(np.linalg.norm(X - recon, axis=0))) <= recon_tol * scale
     active = active_rows(Z, row_tol)

@@ -5,6 +5,9 @@ error. All are concave and non-decreasing on u >= 0, as Theorem 4 (section 8.3) 
 `grad_at_zero` is the right derivative at zero, lim_{u->0+} (h(u) - h(0)) / u: it equals
 lim_{u->0+} h'(u) for the continuous penalties and is +inf for log (h(0) = -inf) and for the
 indicator (a jump at 0), which is why the supplement counts the indicator as unbounded-gradient.
+Section 8.3 itself defines h'(0) as lim_{u->0+} h'(u), which is 0 for the indicator: its bound
+h(eps^2) - h(0) <= h'(0+) eps^2 needs h right-continuous at 0 (the Eq. (25) finding of
+proofs_check/REPORT.md). The difference quotient used here is the definition under which it holds.
 """
 from __future__ import annotations
 
@@ -28,10 +31,16 @@ __all__ = [
 
 
 def _as_energy(u, *, strictly_positive: bool = False) -> np.ndarray:
-    """Validate u (a row energy or mean squared error): float64, no NaN, u >= 0 (u > 0 if asked)."""
-    u = np.asarray(u, dtype=np.float64)
+    """Validate u (a row energy or mean squared error): finite float64, u >= 0 (u > 0 if asked)."""
+    try:
+        u = np.asarray(u, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"u: expected a real number or array, got {u!r}") from None
     if np.isnan(u).any():
         raise ValueError("u: contains NaN")
+    if np.isinf(u).any():
+        # u/(u + c) would be inf/inf = NaN: an infinite energy has no penalty value
+        raise ValueError("u: contains inf")
     if strictly_positive:
         if (u <= 0).any():
             raise ValueError("u: the derivative is defined for u > 0 only")

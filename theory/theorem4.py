@@ -11,12 +11,19 @@ increasing: a(s) = (pi/2)(0.1 + 0.8 (s - C)/(1 - C)) on [C, 1] (the data segment
 9 deg .. 81 deg whatever C is), and a(s) = (pi/2)(0.05 + 0.05 s / C) on [0, C). So pi is
 injective on [0, 1], continuous, and maps all of [0, 1] (in particular [C, 1]) into (0, eps)^2.
 
-Erratum in (23). The supplement bounds (1/n)||z_1||^2 >= C^2 at theta = 1. With the logistic t,
-exact reconstruction forces z_1 = t^{-1}(s) = logit(s) for s = pi^{-1}(x) in [C, 1) (t never
-reaches 1), so the bound that holds is (1/n)||z_1||^2 >= logit(C)^2 when C >= 1/2 and only >= 0
-when C < 1/2 (logit(C) <= 0 < C there). logit(C)^2 >= C^2 exactly when C >= 0.65905
-(`PAPER_BOUND_THRESHOLD`, the root of logit(c) = c). The proof survives: what it needs is that
+Erratum in (23), carried into (25). The supplement bounds (1/n)||z_1||^2 >= C^2 at theta = 1.
+With the logistic t, exact reconstruction forces z_1 = t^{-1}(s) = logit(s) for s = pi^{-1}(x) in
+[C, 1) (t never reaches 1), so the bound that holds is (1/n)||z_1||^2 >= logit(C)^2 when C >= 1/2
+(sharp: all s at C) and only >= 0 when C < 1/2 (s = 1/2 lies in [C, 1) and gives z_1 = 0). For
+C >= 1/2, the printed C^2 <= logit(C)^2 exactly when C >= 0.65905 (`PAPER_BOUND_THRESHOLD`, the
+root of logit(c) = c): the printed bound holds only there. Accordingly the normalisation of (25)
+must be h(logit(C)^2) = 1, not h(C^2) = 1. The proof survives: what it needs is that
 (1/n)||z_1||^2 does not shrink with eps, which holds for any data not all at s = 1/2.
+
+The range of eps. Section 8.3 asks pi to map into the unit square [0, 1]^2, so the theorem's
+setting is eps <= 1. The functions here accept any eps > 0 (the crossover search runs on log eps
+over a wide range); a crossover eps* > 1 means that theta = 0 is the cheaper solution at EVERY eps
+of the theorem's setting, and the crossing itself happens only once the data leave the unit square.
 """
 from __future__ import annotations
 
@@ -27,7 +34,7 @@ from scipy.optimize import brentq, minimize, minimize_scalar
 from scipy.special import expit
 from scipy.special import logit as _logit
 
-from theory._checks import dimension, finite_array, positive_scalar
+from theory._checks import dimension, finite_array, finite_scalar, positive_scalar
 from theory.penalties import Penalty
 
 __all__ = [
@@ -126,7 +133,7 @@ def decoder_eq20(Z, theta, eps, C) -> np.ndarray:
     Z = finite_array("Z", Z, ndim=2)
     if Z.shape[0] != 2:
         raise ValueError(f"Z: expected shape (2, n), got {Z.shape}")
-    theta = float(theta)
+    theta = finite_scalar("theta", theta)
     if not 0.0 <= theta <= 1.0:
         raise ValueError(f"theta: must lie in Theta = [0, 1], got {theta!r}")
     return theta * pi_map(expit(Z[0]), eps, C) + (1.0 - theta) * Z
@@ -168,8 +175,9 @@ def cost_theta1(h, X, eps, C) -> float:
     """Eq. (23), exact: min over Z of (22) at theta = 1 with zero reconstruction (g(0) = 0).
 
     = (1/2) [h(0) + h((1/n)||z_1||^2)] with z_1 forced (`sparse_code_theta1`). Raw h, not the
-    normalisation h(0) = 0, h(C^2) = 1 of (25): an increasing affine change of h rescales both
-    costs alike and moves no crossover. For h = log, h(0) = -inf and the cost is -inf.
+    normalisation h(0) = 0, h(C^2) = 1 of (25) (corrected: h(logit(C)^2) = 1, see the erratum in
+    the module docstring): an increasing affine change of h rescales both costs alike and moves no
+    crossover. For h = log, h(0) = -inf and the cost is -inf.
     """
     h = _as_h(h)
     Z = sparse_code_theta1(X, eps, C)
@@ -203,7 +211,8 @@ def crossover_eps(h, C, n: int = 256, seed: int = 0, log_eps_range=(-150.0, 150.
     cost_theta0 = cost_theta1 found by brentq on log eps (relative accuracy ~1e-12).
     Never crossing: 0.0 when theta = 1 is at least as cheap at every eps in the range (h = log:
     cost_theta1 = -inf; the indicator: 1/2 against 1), math.inf when theta = 0 is cheaper at every
-    eps in the range.
+    eps in the range. eps* > 1 (u, sqrt and sqrt(u + c) - sqrt(c), c = 0.01, at C = 0.7) lies outside the
+    theorem's setting eps <= 1 (module docstring): there theta = 0 wins at every admissible eps.
     """
     h = _as_h(h)
     n = dimension("n", n)

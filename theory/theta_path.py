@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from theory._checks import dimension, finite_array, positive_scalar
+from theory._checks import dimension, finite_array, finite_scalar, positive_scalar
 from theory.penalties import Penalty
 from theory.theorem4 import decoder_eq20, logistic, pi_map, sparse_code_theta1
 
@@ -70,7 +70,7 @@ def zero_reconstruction_codes(X, theta, eps, C, grid_size: int = 1201) -> list[n
     Returns a list of n arrays of shape (2, m_i), m_i >= 1 roots of sample i.
     """
     X = finite_array("X", X, ndim=2)
-    theta = float(theta)
+    theta = finite_scalar("theta", theta)
     if not 0.0 < theta < 1.0:
         raise ValueError(f"theta: zero_reconstruction_codes needs 0 < theta < 1, got {theta!r}")
     n = X.shape[1]
@@ -160,7 +160,7 @@ def path_cost(h: Penalty, X, theta, eps, C) -> tuple[float, np.ndarray]:
     Returns (cost, Z (2, n)).
     """
     X = finite_array("X", X, ndim=2)
-    theta = float(theta)
+    theta = finite_scalar("theta", theta)
     if theta == 0.0:
         return _row_costs(h, X), X.copy()
     if theta == 1.0:
@@ -241,7 +241,7 @@ def descend(h: Penalty, X, Z0, theta0, eps, C, weight, steps: int = 2000, lr: fl
     """
     X = finite_array("X", X, ndim=2)
     Z = finite_array("Z0", Z0, ndim=2).copy()
-    theta = float(theta0)
+    theta = finite_scalar("theta0", theta0)
     if not 0.0 <= theta <= 1.0:
         raise ValueError(f"theta0: must lie in Theta = [0, 1], got {theta!r}")
     if Z.shape != X.shape:

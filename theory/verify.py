@@ -23,6 +23,8 @@ from theory.penalties import indicator, linear, log_penalty, log_shift, ratio, s
 from theory.vae_loss import affine_vae_loss_eq3, mc_vae_loss_eq3, vae_loss_eq3
 
 EPS = float(np.finfo(float).eps)
+# Theorem 4's data lie in the unit square (eps <= 1, section 8.3): a crossover above 1 covers all of it
+BEYOND_UNIT_SQUARE = "eps* > 1: theta = 0 is cheaper at every eps <= 1 (data inside [0, 1]^2)"
 
 
 @dataclass
@@ -211,8 +213,10 @@ def check_theorem4(C: float, c: float, n: int, seed: int) -> list[Row]:
                 ok &= theorem4.cost_theta0(h, X) < theorem4.cost_theta1(h, X, fraction * eps_star, C)
             X = theorem4.sample_data_eq21(n, 1.01 * eps_star, C, seed)
             ok &= theorem4.cost_theta0(h, X) > theorem4.cost_theta1(h, X, 1.01 * eps_star, C)
+        note = BEYOND_UNIT_SQUARE if eps_star > 1 else ""
         rows.append(Row(f"bounded h'(0+) = {h.grad_at_zero:g}: theta=0 cheaper below eps* ({h.name})",
-                        "(23)-(25)", f"eps* = {eps_star:.4g}", "0 < eps* < inf, sign change at eps*", bool(ok)))
+                        "(23)-(25)", f"eps* = {eps_star:.4g}", "0 < eps* < inf, sign change at eps*", bool(ok),
+                        note))
     cs = [1.0, 1e-1, 1e-2, 1e-3, 1e-4]
     family = [theorem4.crossover_eps(log_shift(v), C, n=n, seed=seed) for v in cs]
     rows.append(Row("eps* shrinks as h'(0+) = 1/c grows (log(u + c), c = 1..1e-4)", "(25)",
@@ -227,12 +231,13 @@ def check_theorem4(C: float, c: float, n: int, seed: int) -> list[Row]:
     sq = theorem4.crossover_eps(sqrt_penalty(), C, n=n, seed=seed)
     closed = theorem4.crossover_eps_closed_form("sqrt", C, n=n, seed=seed)
     rows.append(Row("h = sqrt (h'(0+) = inf) still has a crossover: the condition is necessary only",
-                    "Theorem 4", f"eps* = {sq:.6g}", f"{closed:.6g} (closed form)", abs(sq / closed - 1) <= 1e-9))
+                    "Theorem 4", f"eps* = {sq:.6g}", f"{closed:.6g} (closed form)", abs(sq / closed - 1) <= 1e-9,
+                    BEYOND_UNIT_SQUARE if sq > 1 else ""))
     C_low = 0.55
     X = theorem4.pi_map(np.full(10, C_low), 1e-3, C_low)
     energy = float(np.mean(theorem4.sparse_code_theta1(X, 1e-3, C_low)[0] ** 2))
     bound = float(logit(C_low)) ** 2
-    rows.append(Row("(1/n)||z_1||^2 >= logit(C)^2 with logistic t (erratum: text says >= C^2)", "(23)",
+    rows.append(Row("(1/n)||z_1||^2 >= logit(C)^2 (C >= 1/2) with logistic t (erratum: text says >= C^2)", "(23)",
                     f"{energy:.4f} at C = {C_low}", f">= {bound:.4f}; C^2 = {C_low**2:.4f} violated",
                     energy >= bound * (1 - 1e-9) and energy < C_low**2,
                     f"C^2 bound holds only for C >= {theorem4.PAPER_BOUND_THRESHOLD:.4f}"))
