@@ -1,0 +1,153 @@
+"""experiments/losses.py: Eq. (3) in torch against the float64 theory, the 8-bit BPD conversion, and
+the importance-weighted bound."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from experiments.losses import (eq3_terms, gaussian_log_density, importance_weighted_nll,
+                                nats_to_bpd, vae_forward)
+from experiments.models import OutlierVAE
+from tests.tolerances import FLOAT32_RTOL, MC_SIGMAS, ROUNDOFF_RTOL
+from theory.vae_loss import neg_elbo_per_sample, vae_loss_eq3, vae_loss_eq3_per_sample
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_intra_op_thread():
+    """Small models in many small ops: one thread avoids OpenMP spin-waiting on a shared machine
+    (the previous setting is restored for the rest of the suite)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def _batch(seed: int, n: int = 6, kappa: int = 5, side: int = 32, log_gamma_var: float = -3.0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(n, 1, side, side, generator=g)
+    x_mean = x + 0.1 * torch.randn(x.shape, generator=g)
+    mu_z = torch.randn(n, kappa, generator=g)
+    log_sigma_z = -1.0 + 0.5 * torch.randn(n, kappa, generator=g)
+    return x, x_mean, mu_z, log_sigma_z, torch.tensor(log_gamma_var)
+
+
+@pytest.mark.parametrize("seed,log_gamma_var", [(0, 0.0), (1, -3.0), (2, -9.0)])
+def test_eq3_terms_equal_theory_vae_loss_eq3_float32_vs_float64(seed, log_gamma_var):
+    """Eq. (3): the trainer's float32 per-sample braces equal theory.vae_loss's float64 ones
+    (same inputs, S = 1), and so do their mean over the batch."""
+    x, x_mean, mu_z, log_sigma_z, lgv = _batch(seed, log_gamma_var=log_gamma_var)
+    terms = eq3_terms(x, x_mean, mu_z, log_sigma_z, lgv)
+    n = x.shape[0]
+    X = x.reshape(n, -1).double().numpy().T            # (d, n)
+    recon = x_mean.reshape(n, -1).double().numpy().T   # (d, n)
+    args = (X, recon, mu_z.double().numpy().T, log_sigma_z.double().numpy().T, log_gamma_var)
+    np.testing.assert_allclose(terms["eq3"].double().numpy(), vae_loss_eq3_per_sample(*args),
+                               rtol=FLOAT32_RTOL)
+    assert float(terms["eq3"].double().mean()) == pytest.approx(vae_loss_eq3(*args), rel=FLOAT32_RTOL)
+
+
+def test_neg_elbo_is_half_eq3_plus_constants_as_in_theory():
+    """-ELBO = 0.5 (Eq. 3 + d log 2 pi - kappa) (theory.vae_loss.neg_elbo_per_sample): the factor 2
+    and both constants, per sample."""
+    x, x_mean, mu_z, log_sigma_z, lgv = _batch(3)
+    terms = eq3_terms(x, x_mean, mu_z, log_sigma_z, lgv)
+    d, kappa = x[0].numel(), mu_z.shape[1]
+    expected = [neg_elbo_per_sample(float(e), d, kappa) for e in terms["eq3"].double()]
+    np.testing.assert_allclose(terms["neg_elbo"].double().numpy(), expected, rtol=FLOAT32_RTOL)
+
+
+def test_neg_elbo_equals_gaussian_log_likelihood_plus_kl_from_torch_distributions():
+    """-ELBO (one draw) = -log N(x; mu_x, gamma I) + KL(N(mu, sigma^2) || N(0, I)), the two computed
+    independently with torch.distributions in float64: checks Eq. (3)'s constants from scratch."""
+    x, x_mean, mu_z, log_sigma_z, lgv = (t.double() for t in _batch(4))
+    terms = eq3_terms(x, x_mean, mu_z, log_sigma_z, lgv)
+    n = x.shape[0]
+    decoder = torch.distributions.Normal(x_mean.reshape(n, -1), torch.exp(0.5 * lgv))
+    posterior = torch.distributions.Normal(mu_z, torch.exp(log_sigma_z))
+    prior = torch.distributions.Normal(torch.zeros_like(mu_z), torch.ones_like(mu_z))
+    expected = (-decoder.log_prob(x.reshape(n, -1)).sum(1)
+                + torch.distributions.kl_divergence(posterior, prior).sum(1))
+    np.testing.assert_allclose(terms["neg_elbo"].numpy(), expected.numpy(), rtol=ROUNDOFF_RTOL)
+
+
+def test_kl_term_never_negative_for_tiny_log_sigma():
+    """2 KL = mu^2 + expm1(2 log sigma) - 2 log sigma >= 0 even where exp(v) - 1 - v cancels."""
+    log_sigma_z = torch.tensor([[1e-9, -1e-9, 1e-30, 0.0]], dtype=torch.float32)
+    terms = eq3_terms(torch.zeros(1, 4), torch.zeros(1, 4), torch.zeros(1, 4), log_sigma_z,
+                      torch.tensor(0.0))
+    assert float(terms["kl_term"]) >= 0.0
+
+
+def test_bpd_of_a_gaussian_whose_std_is_one_256th_is_half_log2_two_pi():
+    """Hand-computed case: residual 0 and decoder std 1/256 give nll = d (0.5 log 2pi + log(1/256)),
+    so BPD = nll / (d ln 2) + 8 = 0.5 log2(2 pi) exactly (the log 256 terms cancel)."""
+    d = 1024
+    x = torch.full((1, d), 0.3, dtype=torch.float64)
+    log_var = torch.tensor(2.0 * math.log(1.0 / 256.0), dtype=torch.float64)
+    nll = -gaussian_log_density(x, x, log_var)
+    assert float(nats_to_bpd(nll, d)) == pytest.approx(0.5 * math.log2(2 * math.pi), rel=ROUNDOFF_RTOL)
+
+
+@pytest.mark.parametrize("sigma", [0.02, 0.1])
+def test_bpd_approximates_the_probability_of_the_8bit_bin(sigma):
+    """8-bit conversion: for a pixel v/255 under N(m, sigma^2) with sigma >> 1/255, -log2 of the
+    exact probability of the bin [v - 1/2, v + 1/2]/255 (erf) equals the density-based BPD with
+    log2(255) in place of the conventional log2(256) = 8, to the bin's second-order term
+    (relative (1/255 / sigma)^2 / 24); the convention's +8 overstates by log2(256/255) = 0.0056."""
+    v, m = 100, 0.37
+    x = v / 255.0
+    width = 1.0 / 255.0
+    cdf = lambda t: 0.5 * (1.0 + math.erf((t - m) / (sigma * math.sqrt(2.0))))
+    exact_bits = -math.log2(cdf(x + width / 2) - cdf(x - width / 2))
+    nll = float(-gaussian_log_density(torch.tensor([[x]], dtype=torch.float64),
+                                      torch.tensor([[m]], dtype=torch.float64),
+                                      torch.tensor(2.0 * math.log(sigma), dtype=torch.float64)))
+    density_bits = float(nats_to_bpd(nll, 1)) - 8.0 + math.log2(255.0)
+    second_order = ((width / sigma) ** 2 / 24.0) * (1.0 + ((x - m) / sigma) ** 2) / math.log(2.0)
+    assert abs(density_bits - exact_bits) <= 2.0 * second_order
+
+
+@pytest.fixture(scope="module")
+def small_vae():
+    torch.manual_seed(0)
+    model = OutlierVAE(kappa=6, channels=(8, 16, 16), log_gamma_var_init=-4.0).eval()
+    x = torch.rand(16, 1, 32, 32, generator=torch.Generator().manual_seed(1))
+    return model, x
+
+
+def test_importance_weighted_bound_is_jensen_tighter_on_the_same_draws(small_vae):
+    """log (1/K) sum_k w_k >= (1/K) sum_k log w_k (Jensen) for every image: the K-sample IW bound is
+    at least as tight as the ELBO estimated from the same K draws (float32 round-off only)."""
+    model, x = small_vae
+    with torch.no_grad():
+        nll, log_w = importance_weighted_nll(model, x, 8, torch.Generator().manual_seed(2),
+                                             return_log_weights=True)
+    elbo_nll = -log_w.mean(dim=0)
+    slack = FLOAT32_RTOL * elbo_nll.abs()
+    assert torch.all(nll <= elbo_nll + slack)
+    assert torch.all(elbo_nll - nll > slack)  # strictly tighter: the weights are not all equal
+
+
+def test_importance_weighted_bound_is_below_the_analytic_negative_elbo(small_vae):
+    """E[IW_K] <= -ELBO for K > 1 (Burda et al.): the mean over images of the K = 16 bound lies below
+    the negative ELBO (analytic KL, 64 reconstruction draws) by more than MC_SIGMAS standard errors."""
+    model, x = small_vae
+    g = torch.Generator().manual_seed(3)
+    with torch.no_grad():
+        iw = importance_weighted_nll(model, x, 16, g)
+        # 64 draws per image in one batch (eval-mode batch norm: the images do not interact)
+        elbo_draws = vae_forward(model, x.repeat(64, 1, 1, 1), g)[0]["neg_elbo"].view(64, -1)
+    elbo = elbo_draws.mean(dim=0)
+    gap = (elbo - iw).double()
+    standard_error = float(elbo_draws.double().std(dim=0).max()) / math.sqrt(64)
+    assert float(gap.mean()) > MC_SIGMAS * standard_error
+
+
+def test_importance_weighted_bound_rejects_zero_samples(small_vae):
+    model, x = small_vae
+    with pytest.raises(ValueError, match="num_samples"):
+        importance_weighted_nll(model, x, 0)
