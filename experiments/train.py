@@ -14,7 +14,8 @@ API (stable; new parameters only get defaults):
     result = train(model, images, cfg, run_dir="runs/k64", resume=False, force=False,
                    hook=None, model_args={"kappa": 64})
 
-* `images`: float tensor (N, C, H, W) in [0, 1] on the CPU; batches move to `cfg.device`.
+* `images`: float tensor (N, C, H, W) in [0, 1], or uint8 pixels (converted per batch by
+  `as_unit_float`), on the CPU; batches move to `cfg.device`.
 * gamma: `learn_gamma=True` learns log_gamma_var from `log_gamma_var_init` with its own Adam
   learning rate `lr_log_gamma`; `learn_gamma=False` keeps it FIXED at `log_gamma_var_init`
   (natural log of the variance; e.g. math.log(gamma_star)).
@@ -176,6 +177,13 @@ def config_from_args(args, preset: str) -> TrainConfig:
 
 
 # ----------------------------------------------------------------------------- setup helpers
+def as_unit_float(x: torch.Tensor) -> torch.Tensor:
+    """A batch as float in [0, 1]: uint8 pixels v become v / 255 (large image sets, e.g. CelebA at
+    128x128, stay at one byte per pixel in memory and are converted one batch at a time)."""
+    return x.float().div_(255.0) if x.dtype == torch.uint8 else x
+
+
+
 def seed_everything(seed: int) -> None:
     """Seed python, numpy and torch (call before building the model so every rank inits alike)."""
     random.seed(seed)
@@ -250,9 +258,9 @@ def train(model: torch.nn.Module, images: torch.Tensor, config: TrainConfig,
     world = dist.get_world_size() if dist.is_initialized() else 1
     if config.batch_size % world:
         raise ValueError(f"batch_size {config.batch_size} is not divisible by {world} processes")
-    if images.dim() != 4 or not images.is_floating_point():
-        raise ValueError(f"images must be a float tensor (N, C, H, W), got {tuple(images.shape)} "
-                         f"{images.dtype}")
+    if images.dim() != 4 or not (images.is_floating_point() or images.dtype == torch.uint8):
+        raise ValueError(f"images must be a float tensor in [0, 1] or a uint8 tensor (N, C, H, W), "
+                         f"got {tuple(images.shape)} {images.dtype}")
     device = torch.device(config.device, torch.cuda.current_device()) \
         if config.device == "cuda" else torch.device("cpu")
     if world > 1 and device.type == "cuda":
@@ -321,7 +329,7 @@ def train(model: torch.nn.Module, images: torch.Tensor, config: TrainConfig,
         while step < config.iters:
             # data: this rank's slice of the global batch of this step
             index = batch_indices(step, images.shape[0], config.batch_size, config.seed)[lo:hi]
-            x = images[index].to(device, non_blocking=True)
+            x = as_unit_float(images[index].to(device, non_blocking=True))
             if config.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
 

@@ -1,0 +1,111 @@
+"""End-to-end test of `infgrad celeba` (main-text Figure 4 protocol): the smoke preset on a generated
+CelebA-layout folder through the real loader, network, trainer, MMD and report."""
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import pytest
+
+from infgrad.cli import main
+from tests.test_celeba_data import make_celeba_folder
+
+# 18 train images (code 0), 6 test (code 2): partition-file order, test every 4th image
+PARTITION = {f"{i:06d}.jpg": (2 if i % 4 == 0 else 0) for i in range(1, 25)}
+PER_ITERATION_COLUMNS = {"step", "loss", "eq3", "recon_sq", "kl_nats", "log_gamma_var", "gamma_var",
+                         "gamma_std", "grad_z_norm", "grad_encoder_norm", "grad_decoder_norm",
+                         "recon_term", "log_gamma_term", "kl_term", "mean_sigma_z", "active_dims"}
+SMOKE_ITERS = 8  # experiments.celeba.presets()["smoke"]
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("celeba")
+    data = make_celeba_folder(root / "data", PARTITION)
+    out = root / "out"
+    # one torch thread: on a busy 2-core machine two threads spin on each other (several times slower)
+    code = main(["celeba", "--data-dir", str(data), "--size", "64", "--preset", "smoke",
+                 "--out", str(out), "--threads", "1"])
+    return code, data, out
+
+
+def _rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_smoke_run_writes_per_iteration_csvs_for_both_arms(smoke_run):
+    """Both arms run SMOKE_ITERS iterations and log every one with the documented columns."""
+    code, _, out = smoke_run
+    assert code == 0
+    for arm in ("learned_gamma", "fixed_gamma"):
+        rows = _rows(out / arm / "metrics.csv")
+        assert [int(r["step"]) for r in rows] == list(range(1, SMOKE_ITERS + 1))
+        assert PER_ITERATION_COLUMNS <= set(rows[0])
+        assert all(math.isfinite(float(r["grad_z_norm"])) and float(r["grad_z_norm"]) > 0 for r in rows)
+        assert all(0 <= int(r["active_dims"]) <= 64 for r in rows)
+
+
+def test_arm2_keeps_gamma_fixed_at_arm1_final_gamma(smoke_run):
+    """Protocol step 2: gamma* = arm 1's final gamma; arm 2's log_gamma_var equals it (exactly, the
+    same float) at every iteration, while arm 1's gamma moved."""
+    _, _, out = smoke_run
+    learned = [float(r["log_gamma_var"]) for r in _rows(out / "learned_gamma" / "metrics.csv")]
+    fixed = {float(r["log_gamma_var"]) for r in _rows(out / "fixed_gamma" / "metrics.csv")}
+    assert fixed == {learned[-1]}
+    assert learned[0] != learned[-1]
+    results = json.loads((out / "results.json").read_text())
+    assert results["arms"]["fixed_gamma"]["log_gamma_var"] == results["arms"]["learned_gamma"]["log_gamma_var"]
+
+
+def test_arms_share_seed_data_order_and_noise(smoke_run):
+    """Same init, batch and reparameterization noise: the first step's reconstruction error and KL
+    (computed before any update, independent of gamma) are identical in the two arms."""
+    _, _, out = smoke_run
+    first = [_rows(out / arm / "metrics.csv")[0] for arm in ("learned_gamma", "fixed_gamma")]
+    assert first[0]["recon_sq"] == first[1]["recon_sq"] and first[0]["kl_nats"] == first[1]["kl_nats"]
+
+
+def test_loss_decreases_in_the_learned_gamma_arm(smoke_run):
+    """Adam on the negative ELBO: the mean loss over the last half of the iterations is below the
+    mean over the first half."""
+    _, _, out = smoke_run
+    loss = [float(r["loss"]) for r in _rows(out / "learned_gamma" / "metrics.csv")]
+    half = len(loss) // 2
+    assert sum(loss[half:]) / (len(loss) - half) < sum(loss[:half]) / half
+
+
+def test_summary_has_figure4a_rows_with_quoted_paper_numbers_and_plots(smoke_run):
+    """summary.md: one row per arm in Figure 4(a)'s layout, ours beside the paper's quoted numbers;
+    results.json: reconstruction error = mean per-image SSE, MMD with its error bar; two PNG plots."""
+    _, _, out = smoke_run
+    summary = (out / "summary.md").read_text()
+    assert "| Rec. Err. (ours) | MMD^2 (ours, mean +- std over draws) | Rec. Err. (paper, quoted) " in summary
+    learned_row = next(line for line in summary.splitlines() if line.startswith("| learned gamma |"))
+    fixed_row = next(line for line in summary.splitlines() if line.startswith("| fixed gamma = gamma* |"))
+    assert learned_row.endswith("| 352.8 | 93.3 |") and fixed_row.endswith("| 349.9 | 291.8 |")
+    assert "infgrad celeba --data-dir" in summary and "--preset smoke" in summary
+    results = json.loads((out / "results.json").read_text())
+    for arm in ("learned_gamma", "fixed_gamma"):
+        entry = results["arms"][arm]
+        assert entry["n_images"] == 6  # the six code-2 images of the partition file
+        assert entry["rec_err"] > 0 and len(entry["mmd"]["draws"]) == 3
+        assert math.isfinite(entry["mmd"]["mean"]) and entry["mmd"]["std"] > 0
+    for png in ("gradient_and_gamma.png", "mmd_and_reconstruction.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_existing_results_are_not_overwritten_without_force(smoke_run, capsys):
+    """A second run into the same --out without --resume/--force is a one-line error, exit 2."""
+    _, data, out = smoke_run
+    code = main(["celeba", "--data-dir", str(data), "--preset", "smoke", "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "already holds" in err and "\n" not in err
+
+
+def test_missing_data_folder_is_a_one_line_error(tmp_path, capsys):
+    code = main(["celeba", "--data-dir", str(tmp_path / "nowhere"), "--preset", "smoke",
+                 "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "not a folder" in err and "\n" not in err
