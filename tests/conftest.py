@@ -14,6 +14,7 @@ from pathlib import Path
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings
 
 if sys.version_info >= (3, 11):
@@ -52,3 +53,17 @@ def pytest_report_header(config):
 
 # An overflow or a division by zero in the theory code fails the test instead of passing as inf.
 np.seterr(all="raise", under="ignore")
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Small torch models run many small ops: one intra-op thread avoids OpenMP spin-waiting on a
+    shared 2-core machine (measured: the experiments' tests took 80-107 s with 2 threads, 24 s with
+    one). The previous setting is restored for the rest of the suite. Use it in a module with
+    `pytestmark = pytest.mark.usefixtures("one_torch_thread")`."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

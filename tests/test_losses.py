@@ -16,14 +16,7 @@ from tests.tolerances import FLOAT32_RTOL, MC_SIGMAS, ROUNDOFF_RTOL
 from theory.vae_loss import neg_elbo_per_sample, vae_loss_eq3, vae_loss_eq3_per_sample
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_intra_op_thread():
-    """Small models in many small ops: one thread avoids OpenMP spin-waiting on a shared machine
-    (the previous setting is restored for the rest of the suite)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _batch(seed: int, n: int = 6, kappa: int = 5, side: int = 32, log_gamma_var: float = -3.0):

@@ -17,14 +17,7 @@ from infgrad.cli import main
 MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_intra_op_thread():
-    """Small models in many small ops: one thread avoids OpenMP spin-waiting on a shared machine
-    (the previous setting is restored for the rest of the suite)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _data_args() -> list[str]:

@@ -27,14 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NARROW = (8, 16, 16)  # narrowed channels: the loop is model-agnostic, the tests need seconds
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_intra_op_thread():
-    """Small models in many small ops: one thread avoids OpenMP spin-waiting on a shared machine
-    (the previous setting is restored for the rest of the suite)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def fashion_images(n: int) -> torch.Tensor:
