@@ -117,7 +117,7 @@ def test_json_keeps_infinities_as_strings():
     assert to_jsonable({"a": np.array([1.0, -np.inf, np.nan])}) == {"a": [1.0, "-inf", "nan"]}
 
 
-# --- the numbers behind Figures 3, 4, 7 and 8 (their theory is tested in the theory engineer's files;
+# --- the numbers behind Figures 3, 4, 7 and 8 (their theory is tested in the theory modules' own test files;
 # --- these check what the plotted data says) ----------------------------------------------------
 
 def _slope(x, y, keep):

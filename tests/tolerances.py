@@ -28,7 +28,7 @@ FLOAT32_RTOL = 1e-5  # float32 epsilon 1.2e-7 times sums of ~1e3 terms of mixed 
 # differences in near-zero gradient coordinates, hence a 50x margin.
 DATA_PARALLEL_RTOL = 1e-5
 
-# --- theory engineer: derivatives, root finding and fitted rates --------------------------------
+# --- derivatives, root finding and fitted rates (theory/) --------------------------------
 # Central difference f'(u) ~ (f(u+s) - f(u-s))/(2s) with s = 1e-5 u: truncation s^2 |f'''|/(6|f'|)
 # <= 1e-10 relative for the penalties (|f'''/f'| <= 6/u^2 on u > 0), round-off eps/s ~ 1e-11.
 FINITE_DIFFERENCE_RTOL = 1e-6
@@ -43,7 +43,7 @@ OPTIMIZER_SLOPE_ATOL = 1e-5
 # a sigma^2 + b sigma^4 + ..., so the fitted slope is 2 + O((b/a) sigma^2) <= 2 + 1e-3 for |b/a| <= 10.
 RATE_SLOPE_ATOL = 1e-2
 
-# --- figures engineer: rates and data files behind the figures ---------------------------------
+# --- rates and data files behind the figures (figures/) ---------------------------------
 # A slope fitted on gamma in {1e-1, 1e-2, 1e-3} to log(a/gamma + b) (or log(a gamma + b gamma^2)):
 # log(1 + b gamma / a) tilts it by about (b/a) * 0.1 / ln(100) at the largest gamma, <= 0.03 for
 # |b/a| <= 1, the size of the O(1) terms of Eq. (3) on the slices of Figure 6.
