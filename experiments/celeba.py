@@ -9,9 +9,10 @@ latent dimensions; at the end the held-out reconstruction error and the latent M
 Definitions (written into every summary):
 * ||dL/dz||_2: L_i is sample i's negative ELBO in nats (= half its Eq. 3 braces plus constants), z_i
   the reparameterized draw mu_z + sigma_z * eps fed to the decoder; train.py's backward of the batch
-  mean leaves dL/dz_i / B in z.grad, so grad_z_norm = mean_i || B * z.grad[i] ||_2. Only the decoder
-  sees z (the KL terms use mu_z, sigma_z), so this is (1/gamma) J^T (x_i - mu_x(z_i)). Eq. (3)'s own
-  scale is twice this.
+  mean leaves (1/B) d(sum_j L_j)/dz_i in z.grad, so grad_z_norm = mean_i || B * z.grad[i] ||_2. Only
+  the decoder sees z (the KL terms use mu_z, sigma_z), so this is (1/gamma) J^T (x_i - mu_x(z_i)),
+  exactly dL_i/dz_i but for the coupling through the decoder's training-mode batch-norm statistics
+  (tests/test_celeba.py checks both readings). Eq. (3)'s own scale is twice this.
 * encoder / decoder gradient norms: the l2 norm over all parameters of each part (log_gamma_var in
   neither) of the gradient of the batch-mean negative ELBO.
 * active latent dimensions: k with mean over the batch of sigma_z,k(x) < ACTIVE_SIGMA_Z (an inactive
@@ -191,7 +192,7 @@ class IterationMetrics:
 
     def __call__(self, step, model, x, terms, z) -> dict:
         batch = z.shape[0]
-        grad_z = z.grad.detach() * batch  # rows: d(neg ELBO_i)/dz_i
+        grad_z = z.grad.detach() * batch  # rows: d(sum_j neg ELBO_j)/dz_i (module docstring)
         sigma_z = self._log_sigma_z.exp()
         return {
             "grad_z_norm": float(grad_z.norm(dim=1).mean()),
@@ -250,12 +251,6 @@ def _curve_summary(rows: list[dict], key: str, iters: int) -> dict:
 
 
 # ----------------------------------------------------------------------------- the protocol
-def torch_threads() -> int:
-    import torch
-
-    return torch.get_num_threads()
-
-
 def _describe_device(device: str, threads: int) -> str:
     import os
     import platform
@@ -297,10 +292,12 @@ def run(args) -> int:
 
 def _run_protocol(args, preset: CelebaPreset) -> int:
     """Both arms, evaluation, plots and summary (see `run`)."""
+    import torch
+
     from experiments.celeba_data import load_split
     from experiments.celeba_net import CelebaVAE
     from experiments.runs import read_metrics
-    from experiments.train import seed_everything, setup_distributed, train
+    from experiments.train import leave_distributed, seed_everything, setup_distributed, train
 
     config = preset.train
     out = Path(args.out)
@@ -313,7 +310,7 @@ def _run_protocol(args, preset: CelebaPreset) -> int:
     if len(held_out) < 2:
         raise ValueError(f"the held-out split of {source.describe()} has {len(held_out)} image(s); "
                          f"the MMD needs at least 2")
-    rank, world, device = setup_distributed(config.device)
+    rank, _, device = setup_distributed(config.device)
     channels = train_images.shape[1]
     if args.force:
         for name in (RESULTS_JSON, SUMMARY_MD, CURVES_PNG, BARS_PNG):
@@ -325,7 +322,7 @@ def _run_protocol(args, preset: CelebaPreset) -> int:
     results = {"command": command_line(args, preset), "preset": args.preset, "size": size,
                "source": source.describe(), "train_images": len(train_images),
                "config": asdict(config), "width": preset.width, "mmd_repeats": preset.mmd_repeats,
-               "device": _describe_device(config.device, torch_threads()), "arms": {}}
+               "device": _describe_device(config.device, torch.get_num_threads()), "arms": {}}
     arm_configs = {"learned_gamma": replace(config, learn_gamma=True)}
     for arm in ARMS:
         if arm == "fixed_gamma":  # gamma* = arm 1's final gamma; same seed, data order and noise
@@ -341,6 +338,7 @@ def _run_protocol(args, preset: CelebaPreset) -> int:
         if result["interrupted"]:
             print(f"infgrad celeba: interrupted at step {result['step']} of {arm}; checkpoint saved in "
                   f"{run_dir}; rerun with --resume to continue", file=sys.stderr)
+            leave_distributed()
             return 130
         log_gamma_var = model.log_gamma_var.item()  # every rank holds the same weights
         if arm == "learned_gamma":
@@ -357,14 +355,14 @@ def _run_protocol(args, preset: CelebaPreset) -> int:
             **evaluate(model, held_out, batch_size=config.eval_batch_size, device=device,
                        mmd_repeats=preset.mmd_repeats, seed=config.seed, progress=config.progress),
         }
-    if rank != 0:
-        return 0
-    (out / RESULTS_JSON).write_text(json.dumps(results, indent=2) + "\n")
-    plot_curves({arm: read_metrics(out / arm / "metrics.csv") for arm in ARMS}, out / CURVES_PNG,
-                title=f"{source.kind} {size}x{size}, preset {args.preset}")
-    plot_bars(results, out / BARS_PNG)
-    (out / SUMMARY_MD).write_text(format_summary(results))
-    print((out / SUMMARY_MD).read_text())
+    if rank == 0:
+        (out / RESULTS_JSON).write_text(json.dumps(results, indent=2) + "\n")
+        plot_curves({arm: read_metrics(out / arm / "metrics.csv") for arm in ARMS}, out / CURVES_PNG,
+                    title=f"{source.kind} {size}x{size}, preset {args.preset}")
+        plot_bars(results, out / BARS_PNG)
+        (out / SUMMARY_MD).write_text(format_summary(results))
+        print((out / SUMMARY_MD).read_text())
+    leave_distributed()  # the other ranks wait for rank 0's evaluation before leaving
     return 0
 
 
@@ -500,8 +498,9 @@ def format_summary(results: dict) -> str:
         "s in {0.1, 0.2, 0.5, 1, 2, 5, 10}; one z = mu_z + sigma_z * eps per held-out image against as many "
         f"N(0, I) draws; mean +- std over {results['mmd_repeats']} independent draws.",
         "* ||dL/dz||_2: L_i = negative ELBO of sample i in nats (half of Eq. 3's braces plus constants), "
-        "z_i the reparameterized decoder input; mean over the batch of ||dL_i/dz_i||_2 (Eq. 3's scale is "
-        "twice this).",
+        "z_i the reparameterized decoder input; mean over the batch of ||dL_i/dz_i||_2, computed as "
+        "||B * dL_batch_mean/dz_i||_2 (it includes the small coupling through the decoder's training-mode "
+        "batch norm; Eq. 3's scale is twice this).",
         f"* Per-iteration logs: learned_gamma/metrics.csv, fixed_gamma/metrics.csv; plots: {CURVES_PNG}, "
         f"{BARS_PNG}.", ""]
     return "\n".join(lines)

@@ -112,7 +112,7 @@ def how_to_get(name: str, offer_download: bool = True) -> str:
                 "--data-dir / INFGRAD_FASHION_MNIST_DIR")
     else:
         text = ("put the official MNIST IDX files (e.g. t10k-images-idx3-ubyte.gz, "
-                "t10k-labels-idx1-ubyte.gz) in a folder named by --data-dir / INFGRAD_MNIST_DIR")
+                "t10k-labels-idx1-ubyte.gz) in a folder named by --mnist-dir / INFGRAD_MNIST_DIR")
     if offer_download:
         text += ", or load with download=True and no folder named to download them into the cache"
     return text

@@ -19,10 +19,13 @@ def per_image_bpd(model, images: torch.Tensor, *, iw_samples: int, batch_size: i
                   progress: bool = False, desc: str = "eval") -> dict[str, np.ndarray]:
     """BPD of every image: {"elbo": (N,), "iw": (N,)} float64 numpy arrays.
 
-    `images` (N, C, H, W) in [0, 1]. The model is put in eval mode (batch norm running statistics),
-    and the noise comes from a generator seeded with `seed`, so a call is reproducible.
+    `images` (N, C, H, W) float in [0, 1] or uint8 pixels (as the trainer takes them). The model is
+    put in eval mode (batch norm running statistics), and the noise comes from a generator seeded
+    with `seed`, so a call is reproducible.
     """
     from tqdm import tqdm
+
+    from experiments.train import as_unit_float
 
     if images.shape[0] == 0:
         raise ValueError("images: nothing to evaluate (0 images)")
@@ -35,7 +38,7 @@ def per_image_bpd(model, images: torch.Tensor, *, iw_samples: int, batch_size: i
     with torch.inference_mode():
         for start in tqdm(range(0, images.shape[0], batch_size), desc=desc, disable=not progress,
                           leave=False, dynamic_ncols=True):
-            x = images[start:start + batch_size].to(device)
+            x = as_unit_float(images[start:start + batch_size].to(device))
             terms, _ = vae_forward(model, x, generator)
             elbo.append(terms["neg_elbo"].double().cpu())
             iw.append(importance_weighted_nll(model, x, iw_samples, generator).double().cpu())

@@ -92,7 +92,8 @@ def run(args) -> int:
 
     from experiments.evaluate import auroc, per_image_bpd, plot_histograms, summarize
     from experiments.models import OutlierVAE
-    from experiments.train import config_from_args, seed_everything, setup_distributed, train
+    from experiments.train import (config_from_args, leave_distributed, seed_everything,
+                                   setup_distributed, train)
 
     config = config_from_args(args, args.preset)
     kappas = list(dict.fromkeys(args.kappa))
@@ -104,7 +105,7 @@ def run(args) -> int:
     if args.force and (results_dir / RESULTS_JSON).exists():
         (results_dir / RESULTS_JSON).unlink()
     images = _load_images(args)
-    rank, world, device = setup_distributed(config.device)
+    rank, _, device = setup_distributed(config.device)
     n_eval = config.eval_images
 
     arguments = {k: v for k, v in vars(args).items()
@@ -124,6 +125,7 @@ def run(args) -> int:
         if result["interrupted"]:
             print(f"infgrad outlier: interrupted at step {result['step']} of kappa={kappa}; "
                   f"checkpoint saved in {run_dir}; rerun with --resume to continue", file=sys.stderr)
+            leave_distributed()
             return 130
         if rank != 0:
             continue
@@ -163,11 +165,7 @@ def run(args) -> int:
         plot_histograms(histograms, results_dir / HISTOGRAM_PNG,
                         title=f"Per-image BPD (negative ELBO), preset {args.preset}")
         print((results_dir / TABLE_MD).read_text())
-    if world > 1:
-        import torch.distributed as dist
-
-        dist.barrier()  # the other ranks wait for rank 0's evaluation before leaving
-        dist.destroy_process_group()
+    leave_distributed()  # the other ranks wait for rank 0's evaluation before leaving
     return 0
 
 

@@ -6,13 +6,15 @@ half that of Eq. (3) (same minimizers; Adam is insensitive to the scale).
 
 API (stable; new parameters only get defaults):
 
-    from experiments.train import TrainConfig, PRESETS, train, seed_everything, setup_distributed
+    from experiments.train import (TrainConfig, PRESETS, train, seed_everything, setup_distributed,
+                                   leave_distributed)
     cfg = PRESETS["quick"]                        # or TrainConfig(...); dataclasses.replace to change
     rank, world, device = setup_distributed(cfg.device)  # torchrun-aware; (0, 1, cfg.device) alone
     seed_everything(cfg.seed)                     # before building the model: same init everywhere
     model = OutlierVAE(kappa=64)                  # anything following models.VAEProtocol
     result = train(model, images, cfg, run_dir="runs/k64", resume=False, force=False,
                    hook=None, model_args={"kappa": 64})
+    leave_distributed()                           # every rank, at the end (barrier + destroy)
 
 * `images`: float tensor (N, C, H, W) in [0, 1], or uint8 pixels (converted per batch by
   `as_unit_float`), on the CPU; batches move to `cfg.device`.
@@ -20,11 +22,12 @@ API (stable; new parameters only get defaults):
   learning rate `lr_log_gamma`; `learn_gamma=False` keeps it FIXED at `log_gamma_var_init`
   (natural log of the variance; e.g. math.log(gamma_star)).
 * `hook(step, model, x, terms, z) -> dict | None` runs every step (`step` counts from 1, as the
-  metrics rows do) after backward (gradients
-  all-reduced, optimizer not yet stepped): `z.grad` holds dL/dz of the batch-mean loss (so a
-  per-sample gradient is batch_size * z.grad[i]), parameters hold their .grad, `terms` is
-  losses.eq3_terms of the batch. Its dict is added to the metrics row of the steps that are logged
-  (every `log_every` steps; use log_every=1 for per-iteration rows); keep the same keys each call.
+  metrics rows do) after backward (gradients all-reduced, optimizer not yet stepped): `z.grad`
+  holds dL/dz of the batch-mean loss (so a per-sample gradient is z.shape[0] * z.grad[i], with
+  z.shape[0] this rank's share of batch_size; train-mode batch norm in the decoder couples the rows,
+  see experiments/celeba.py), parameters hold their .grad, `terms` is losses.eq3_terms of the batch.
+  Its dict is added to the metrics row of the steps that are logged (every `log_every` steps; use
+  log_every=1 for per-iteration rows); keep the same keys each call.
 * `run_dir` (optional) gets config.json, metrics.csv and checkpoint.pt (experiments/runs.py);
   checkpoints are atomic, written every `ckpt_every` steps, at the end, and on SIGINT/SIGTERM,
   after which train returns with result["interrupted"] = True. `resume=True` continues from the
@@ -206,6 +209,17 @@ def setup_distributed(device: str = "cpu") -> tuple[int, int, torch.device]:
         torch.cuda.set_device(local_rank)
         return rank, world, torch.device("cuda", local_rank)
     return rank, world, torch.device(device)
+
+
+def leave_distributed() -> None:
+    """Wait for every rank (rank 0 may still be evaluating), then leave the process group; a plain
+    process (no group) does nothing. Without the barrier a rank that tears gloo down while its peer
+    still talks can abort the peer ("terminate called without an active exception"). Call on every
+    rank at the end of a run, or after an interruption (all ranks stop at the same step: the stop
+    flag rides on the gradient all-reduce)."""
+    if dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
 
 
 def batch_indices(step: int, n_images: int, batch_size: int, seed: int) -> torch.Tensor:

@@ -109,3 +109,37 @@ def test_missing_data_folder_is_a_one_line_error(tmp_path, capsys):
                  "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err.strip()
     assert code == 2 and "not a folder" in err and "\n" not in err
+
+
+@pytest.mark.parametrize("mode", ["eval", "train"])
+def test_grad_z_norm_is_the_per_sample_gradient_of_the_negative_elbo(mode):
+    """||dL/dz||_2 of Figure 4(b) as the hook computes it (batch size B times z.grad of the batch-mean
+    loss, as train.py leaves it) against per-sample autograd. Eval mode: each L_i depends on z_i
+    alone, so B * z.grad[i] = dL_i/dz_i. Train mode: the decoder's batch norm couples the batch, and
+    B * z.grad[i] = d(sum_j L_j)/dz_i, the gradient the trainer actually follows (the module docstring
+    says so). Float32 round-off only: the two sides differ by one scaling by B and 1/B."""
+    import torch
+
+    from experiments.celeba import IterationMetrics
+    from experiments.celeba_net import CelebaVAE
+    from experiments.losses import eq3_terms
+    from tests.tolerances import FLOAT32_RTOL
+
+    torch.manual_seed(0)
+    model = CelebaVAE(size=64, image_channels=1, kappa=64, width=1 / 16).train(mode == "train")
+    hook = IterationMetrics(model)
+    x = torch.rand(3, 1, 64, 64, generator=torch.Generator().manual_seed(1))
+    mu_z, log_sigma_z = model.encode(x)
+    z = mu_z + log_sigma_z.exp() * torch.randn(mu_z.shape, generator=torch.Generator().manual_seed(2))
+    z.retain_grad()
+    terms = eq3_terms(x, model.decode(z), mu_z, log_sigma_z, model.log_gamma_var)
+    neg_elbo = terms["neg_elbo"]
+    neg_elbo.mean().backward(retain_graph=True)
+    got = hook(1, model, x, terms, z)["grad_z_norm"]
+    # after the hook: autograd.grad would also add into the retained z.grad
+    if mode == "eval":
+        rows = [torch.autograd.grad(neg_elbo[i], z, retain_graph=True)[0][i] for i in range(3)]
+        expected = torch.stack(rows).norm(dim=1).mean()
+    else:
+        expected = torch.autograd.grad(neg_elbo.sum(), z, retain_graph=True)[0].norm(dim=1).mean()
+    assert got == pytest.approx(float(expected), rel=FLOAT32_RTOL)

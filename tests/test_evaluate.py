@@ -82,6 +82,18 @@ def test_per_image_bpd_is_reproducible_and_iw_mean_below_elbo_mean(model_and_ima
     assert first["iw"].mean() < first["elbo"].mean()
 
 
+def test_uint8_pixels_score_as_their_unit_float_images(model_and_images):
+    """uint8 pixels v are scored as the float image v / 255 (train.as_unit_float), never as raw
+    0..255 values: the BPD of both inputs agree to float32 round-off."""
+    model, _ = model_and_images
+    pixels = torch.randint(0, 256, (6, 1, 32, 32), dtype=torch.uint8,
+                           generator=torch.Generator().manual_seed(3))
+    as_uint8 = per_image_bpd(model, pixels, iw_samples=2, seed=4)
+    as_float = per_image_bpd(model, pixels.float() / 255.0, iw_samples=2, seed=4)
+    for kind in ("elbo", "iw"):
+        np.testing.assert_allclose(as_uint8[kind], as_float[kind], rtol=FLOAT32_RTOL)
+
+
 def test_nats_to_bpd_of_d_ln2_nats_is_nine_bits():
     """d ln 2 nats over d dimensions is 1 bit per dimension, plus the 8 bits of the 8-bit scale."""
     assert nats_to_bpd(1024 * math.log(2.0), 1024) == pytest.approx(9.0, rel=ROUNDOFF_RTOL)
