@@ -5,6 +5,8 @@ Arm 1 learns gamma (the decoder VARIANCE, in log space); its final value is gamm
 same network from scratch (same seed, same data order, same noise) with gamma FIXED at gamma*. Both
 log per iteration gamma, ||dL/dz||_2, encoder / decoder gradient norms, the loss terms and the active
 latent dimensions; at the end the held-out reconstruction error and the latent MMD (experiments/mmd.py).
+Optional (issue 6, `--gamma-floors F ...`): one more arm per floor F, learning gamma clamped below at
+the variance F (train.py's gamma_var_floor), same seed, data order and noise, run folder floor_<F>.
 
 Definitions (written into every summary):
 * ||dL/dz||_2: L_i is sample i's negative ELBO in nats (= half its Eq. 3 braces plus constants), z_i
@@ -37,9 +39,33 @@ ARM_LABELS = {"learned_gamma": "learned gamma", "fixed_gamma": "fixed gamma = ga
 # main-text Figure 4(a), CelebA 128x128, QUOTED (not computed here): reconstruction error and MMD
 PAPER_FIGURE4A = {"learned_gamma": {"rec_err": 352.8, "mmd": 93.3},
                   "fixed_gamma": {"rec_err": 349.9, "mmd": 291.8}}
+FLOOR_PREFIX = "floor_"  # run folder of the arm with gamma clamped below at a floor: floor_<repr(F)>
 ACTIVE_SIGMA_Z = 0.1
 RESULTS_JSON, SUMMARY_MD = "results.json", "summary.md"
 CURVES_PNG, BARS_PNG = "gradient_and_gamma.png", "mmd_and_reconstruction.png"
+
+
+def floor_arm(floor: float) -> str:
+    """The arm (and run folder) name of the learned-gamma arm with gamma >= `floor` (a variance)."""
+    return f"{FLOOR_PREFIX}{float(floor)!r}"
+
+
+def arm_label(arm: str) -> str:
+    """Human-readable name of an arm: the two protocol arms, or 'learned gamma, floor F'."""
+    if arm.startswith(FLOOR_PREFIX):
+        return f"learned gamma, floor {float(arm[len(FLOOR_PREFIX):]):g}"
+    return ARM_LABELS[arm]
+
+
+def check_floors(floors) -> list[float]:
+    """--gamma-floors as a list of distinct positive finite variances (ValueError otherwise)."""
+    floors = [float(f) for f in floors or ()]
+    for floor in floors:
+        if not (math.isfinite(floor) and floor > 0):
+            raise ValueError(f"--gamma-floors {floor}: each floor is a decoder variance, finite and > 0")
+    if len(set(floors)) != len(floors):
+        raise ValueError(f"--gamma-floors {' '.join(map(str, floors))}: a floor is repeated")
+    return floors
 
 
 def _train_config(**kwargs):
@@ -108,11 +134,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="use the first N training images (0 = all)")
     parser.add_argument("--mmd-repeats", type=int, default=None,
                         help="draws behind the MMD error bar (preset: 10)")
+    parser.add_argument("--gamma-floors", type=float, nargs="+", default=None, metavar="F",
+                        help="optional bounded-gradient variants: one more arm per F, learning gamma "
+                             "clamped below at the decoder variance F (run folder floor_F)")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch CPU threads (default: torch's choice). On a CPU shared with other "
                              "jobs, 1 is several times faster than 2 (no spinning thread barrier)")
-    # learn_gamma is set by the protocol (arm 1 learns, arm 2 fixes); iw_samples is not used here
-    add_config_arguments(parser, exclude=("iw_samples", "learn_gamma"),
+    # learn_gamma is set by the protocol (arm 1 learns, arm 2 fixes), floors come as extra arms
+    # (--gamma-floors); iw_samples is not used here
+    add_config_arguments(parser, exclude=("iw_samples", "learn_gamma", "gamma_var_floor"),
                          presets={name: preset.train for name, preset in presets().items()})
 
 
@@ -163,6 +193,8 @@ def command_line(args, preset: CelebaPreset) -> str:
     for name in ("width", "train_images", "mmd_repeats", "threads"):
         if getattr(args, name, None) is not None:
             words += [f"--{name.replace('_', '-')}", str(getattr(args, name))]
+    if getattr(args, "gamma_floors", None):
+        words += ["--gamma-floors", *(repr(float(f)) for f in args.gamma_floors)]
     for f in dataclasses.fields(preset.train):
         if getattr(args, f.name, None) is not None:
             words.append(f"--{f.name.replace('_', '-')}={getattr(args, f.name)}")
@@ -262,13 +294,18 @@ def _describe_device(device: str, threads: int) -> str:
     return f"{platform.processor() or platform.machine()} CPU, {os.cpu_count()} cores, {threads} torch thread(s)"
 
 
+def _floor_folders(out: Path) -> list[Path]:
+    """Run folders of floor arms already in --out (from this or an earlier command)."""
+    return sorted(p for p in out.glob(FLOOR_PREFIX + "*") if p.is_dir()) if out.is_dir() else []
+
+
 def _check_out(out: Path, resume: bool, force: bool) -> None:
     if resume and force:
         raise ValueError("--resume and --force contradict each other: choose one")
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} exists and is not a folder")
-    taken = [p.name for p in [out / RESULTS_JSON, out / SUMMARY_MD, *(out / a for a in ARMS)]
-             if p.exists() and (p.is_file() or any(p.iterdir()))]
+    candidates = [out / RESULTS_JSON, out / SUMMARY_MD, *(out / a for a in ARMS), *_floor_folders(out)]
+    taken = [p.name for p in candidates if p.exists() and (p.is_file() or any(p.iterdir()))]
     if taken and not (resume or force):
         raise ValueError(f"--out {out} already holds {', '.join(taken)}: pass --resume to continue "
                          f"or --force to overwrite")
@@ -300,6 +337,7 @@ def _run_protocol(args, preset: CelebaPreset) -> int:
     from experiments.train import leave_distributed, seed_everything, setup_distributed, train
 
     config = preset.train
+    floors = check_floors(getattr(args, "gamma_floors", None))
     out = Path(args.out)
     _check_out(out, args.resume, args.force)
     source, size = _source(args)
@@ -315,6 +353,12 @@ def _run_protocol(args, preset: CelebaPreset) -> int:
     if args.force:
         for name in (RESULTS_JSON, SUMMARY_MD, CURVES_PNG, BARS_PNG):
             (out / name).unlink(missing_ok=True)
+        if rank == 0:  # floor arms of an earlier command that this one does not rerun
+            import shutil
+
+            for folder in _floor_folders(out):
+                if folder.name not in {floor_arm(f) for f in floors}:
+                    shutil.rmtree(folder)
 
     model_args = {"model": "CelebaVAE", "size": size, "image_channels": channels, "kappa": 64,
                   "width": preset.width, "source": source.describe(), "preset": args.preset,
@@ -322,14 +366,19 @@ def _run_protocol(args, preset: CelebaPreset) -> int:
     results = {"command": command_line(args, preset), "preset": args.preset, "size": size,
                "source": source.describe(), "train_images": len(train_images),
                "config": asdict(config), "width": preset.width, "mmd_repeats": preset.mmd_repeats,
-               "device": _describe_device(config.device, torch.get_num_threads()), "arms": {}}
+               "device": _describe_device(config.device, torch.get_num_threads()),
+               "gamma_floors": floors, "arms": {}}
     arm_configs = {"learned_gamma": replace(config, learn_gamma=True)}
-    for arm in ARMS:
+    # after the protocol: learned gamma clamped below at each floor (same seed, data order and noise)
+    arm_configs.update({floor_arm(f): replace(config, learn_gamma=True, gamma_var_floor=f)
+                        for f in floors})
+    arms = [*ARMS, *(floor_arm(f) for f in floors)]
+    for arm in arms:
         if arm == "fixed_gamma":  # gamma* = arm 1's final gamma; same seed, data order and noise
             arm_configs[arm] = replace(config, learn_gamma=False, log_gamma_var_init=log_gamma_star)
         run_dir = out / arm
         if rank == 0:
-            print(f"[celeba] {ARM_LABELS[arm]}: training in {run_dir}", file=sys.stderr)
+            print(f"[celeba] {arm_label(arm)}: training in {run_dir}", file=sys.stderr)
         seed_everything(config.seed)
         model = CelebaVAE(size=size, image_channels=channels, kappa=64, width=preset.width)
         hook = IterationMetrics(model)
@@ -347,7 +396,8 @@ def _run_protocol(args, preset: CelebaPreset) -> int:
             continue
         rows = read_metrics(run_dir / "metrics.csv")
         results["arms"][arm] = {
-            "steps": result["step"], "log_gamma_var": log_gamma_var,
+            "steps": result["step"], "gamma_var_floor": arm_configs[arm].gamma_var_floor,
+            "log_gamma_var": log_gamma_var,
             "gamma_var": math.exp(log_gamma_var), "gamma_std": math.exp(0.5 * log_gamma_var),
             "seconds_per_1k_iters": 1000 * rows[-1]["time_s"] / max(1, len(rows)),
             "grad_z_norm": _curve_summary(rows, "grad_z_norm", config.iters),
@@ -357,7 +407,7 @@ def _run_protocol(args, preset: CelebaPreset) -> int:
         }
     if rank == 0:
         (out / RESULTS_JSON).write_text(json.dumps(results, indent=2) + "\n")
-        plot_curves({arm: read_metrics(out / arm / "metrics.csv") for arm in ARMS}, out / CURVES_PNG,
+        plot_curves({arm: read_metrics(out / arm / "metrics.csv") for arm in arms}, out / CURVES_PNG,
                     title=f"{source.kind} {size}x{size}, preset {args.preset}")
         plot_bars(results, out / BARS_PNG)
         (out / SUMMARY_MD).write_text(format_summary(results))
@@ -380,6 +430,14 @@ def _smooth(values, fraction: float = 0.1):
     return (cumulative[upper] - cumulative[lower]) / (upper - lower)
 
 
+def _arm_colors(arms) -> dict[str, str]:
+    """Blue and red for the protocol arms (as before floors existed), then one color per floor arm."""
+    spare = ("tab:green", "tab:purple", "tab:orange", "tab:brown", "tab:pink", "tab:olive", "tab:cyan")
+    colors = {"learned_gamma": "tab:blue", "fixed_gamma": "tab:red"}
+    floors = [a for a in arms if a not in colors]
+    return {**colors, **{a: spare[i % len(spare)] for i, a in enumerate(floors)}}
+
+
 def plot_curves(rows_by_arm: dict[str, list[dict]], path: Path, title: str) -> None:
     """Figure 4(b) and companions against iteration (log axes): ||dL/dz||_2, gamma, gradient norms
     of encoder and decoder, active latent dimensions. Thin lines: every iteration; thick: trailing
@@ -390,7 +448,7 @@ def plot_curves(rows_by_arm: dict[str, list[dict]], path: Path, title: str) -> N
     import matplotlib.pyplot as plt
     import numpy as np
 
-    colors = {"learned_gamma": "tab:blue", "fixed_gamma": "tab:red"}
+    colors = _arm_colors(rows_by_arm)
     fig, axes = plt.subplots(1, 4, figsize=(17, 3.8))
     # plain-text labels: mathtext layout costs seconds per figure on a slow CPU
     panels = [("grad_z_norm", "||dL/dz||_2 (per sample, batch mean)", True),
@@ -404,7 +462,7 @@ def plot_curves(rows_by_arm: dict[str, list[dict]], path: Path, title: str) -> N
             for k, style in zip(keys, ("-", "--")):
                 values = np.array([r[k] for r in rows])
                 ax.plot(steps, values, style, color=colors[arm], alpha=0.2, lw=0.5)
-                name = ARM_LABELS[arm] + ("" if len(keys) == 1 else f" ({k.split('_')[1]})")
+                name = arm_label(arm) + ("" if len(keys) == 1 else f" ({k.split('_')[1]})")
                 ax.plot(steps, _smooth(values), style, color=colors[arm], lw=1.5, label=name)
         ax.set_xscale("log")
         if log_y:
@@ -427,25 +485,31 @@ def plot_bars(results: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     arms = results["arms"]
-    labels = [ARM_LABELS[a] for a in ARMS]
-    colors = ["tab:blue", "tab:red"]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3.5))
-    ax1.bar(labels, [arms[a]["rec_err"] for a in ARMS], yerr=[arms[a]["rec_err_sem"] for a in ARMS],
+    names = list(arms)  # the two protocol arms, then any floor arms (--gamma-floors)
+    labels = [arm_label(a) for a in names]
+    palette = _arm_colors(names)
+    colors = [palette[a] for a in names]
+    extra = len(names) > len(ARMS)  # floor arms: wider figure, slanted labels
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8 + 1.5 * (len(names) - len(ARMS)), 3.5 + extra))
+    ax1.bar(labels, [arms[a]["rec_err"] for a in names], yerr=[arms[a]["rec_err_sem"] for a in names],
             color=colors, capsize=4)
     ax1.set_title("reconstruction error (per-image SSE)", fontsize=9)
-    ax2.bar(labels, [arms[a]["mmd"]["mean"] for a in ARMS], yerr=[arms[a]["mmd"]["std"] for a in ARMS],
+    ax2.bar(labels, [arms[a]["mmd"]["mean"] for a in names], yerr=[arms[a]["mmd"]["std"] for a in names],
             color=colors, capsize=4)
     ax2.set_title("MMD^2 between q(z) and N(0, I) (std over draws)", fontsize=9)
     for ax in (ax1, ax2):
         ax.tick_params(labelsize=8)
-    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.12, top=0.9, wspace=0.3)
+        if extra:
+            ax.tick_params(axis="x", labelrotation=20)
+    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.3 if extra else 0.12, top=0.9, wspace=0.3)
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
 def format_summary(results: dict) -> str:
-    """Markdown in the layout of Figure 4(a) (rows: the two arms; columns: Rec. Err., MMD), ours
-    beside the paper's quoted CelebA 128x128 numbers, then the Figure 4(b) gradient comparison."""
+    """Markdown in the layout of Figure 4(a) (rows: the two arms, then any floor arms; columns:
+    Rec. Err., MMD), ours beside the paper's quoted CelebA 128x128 numbers, then the Figure 4(b)
+    gradient comparison."""
     arms = results["arms"]
     config = results["config"]
     learned, fixed = arms["learned_gamma"], arms["fixed_gamma"]
@@ -469,6 +533,11 @@ def format_summary(results: dict) -> str:
         lines.append(f"| {ARM_LABELS[arm]} | {a['rec_err']:.2f} +- {a['rec_err_sem']:.2f} | "
                      f"{a['mmd']['mean']:.4g} +- {a['mmd']['std']:.2g} | "
                      f"{PAPER_FIGURE4A[arm]['rec_err']} | {PAPER_FIGURE4A[arm]['mmd']} |")
+    floor_arms = [arm for arm in arms if arm.startswith(FLOOR_PREFIX)]
+    for arm in floor_arms:  # optional variants (--gamma-floors): not in the paper
+        a = arms[arm]
+        lines.append(f"| {arm_label(arm)} | {a['rec_err']:.2f} +- {a['rec_err_sem']:.2f} | "
+                     f"{a['mmd']['mean']:.4g} +- {a['mmd']['std']:.2g} | - | - |")
     ratio_paper = PAPER_FIGURE4A["fixed_gamma"]["mmd"] / PAPER_FIGURE4A["learned_gamma"]["mmd"]
     ratio_ours = mmd_f["mean"] / mmd_l["mean"] if mmd_l["mean"] > 0 else float("nan")
     separation = (mmd_f["mean"] - mmd_l["mean"]) / math.hypot(mmd_l["std"], mmd_f["std"]) \
@@ -490,7 +559,19 @@ def format_summary(results: dict) -> str:
         f"fixed {g_f['initial']:.4g} (fixed/learned = {g_f['initial'] / g_l['initial']:.3g}); over the "
         f"last {g_l['window']}: learned {g_l['final']:.4g}, fixed {g_f['final']:.4g}.",
         f"* Reconstruction error (paper: about equal, 352.8 vs 349.9): learned {learned['rec_err']:.2f}, "
-        f"fixed {fixed['rec_err']:.2f}.", "",
+        f"fixed {fixed['rec_err']:.2f}.", ""]
+    if floor_arms:
+        lines += ["## Gamma floors (optional variants, not in the paper)", "",
+                  "Learned gamma clamped below at the floor (a decoder variance) after every Adam step, "
+                  "so the 1/gamma factor of dL/dz stays at most 1/floor; same seed, data order and noise.", ""]
+        for arm in floor_arms:
+            a, g = arms[arm], arms[arm]["grad_z_norm"]
+            lines.append(f"* {arm_label(arm)}: final gamma {a['gamma_var']:.4g} (gamma* = "
+                         f"{learned['gamma_var']:.4g}); ||dL/dz||_2 first {g['window']} iteration(s) "
+                         f"{g['initial']:.4g}, last {g['final']:.4g}, max {g['max']:.4g} (learned without "
+                         f"floor: max {g_l['max']:.4g}); active dims {a['active_dims']}; folder {arm}/.")
+        lines.append("")
+    lines += [
         "## Definitions", "",
         "* Rec. Err.: per held-out image, sum over pixels and channels of (x - mu_x(mu_z(x)))^2 with "
         "pixels in [0, 1]; mean +- standard error over images.",

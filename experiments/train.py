@@ -20,7 +20,9 @@ API (stable; new parameters only get defaults):
   `as_unit_float`), on the CPU; batches move to `cfg.device`.
 * gamma: `learn_gamma=True` learns log_gamma_var from `log_gamma_var_init` with its own Adam
   learning rate `lr_log_gamma`; `learn_gamma=False` keeps it FIXED at `log_gamma_var_init`
-  (natural log of the variance; e.g. math.log(gamma_star)).
+  (natural log of the variance; e.g. math.log(gamma_star)). `gamma_var_floor` > 0 clamps the
+  learned gamma below at that variance after every optimizer step (a bounded-gradient variant of
+  issue 6); the default 0 never touches it.
 * `hook(step, model, x, terms, z) -> dict | None` runs every step (`step` counts from 1, as the
   metrics rows do) after backward (gradients all-reduced, optimizer not yet stepped): `z.grad`
   holds dL/dz of the batch-mean loss (so a per-sample gradient is z.shape[0] * z.grad[i], with
@@ -71,6 +73,7 @@ class TrainConfig:
     lr_log_gamma: float = 1e-4        # Adam learning rate of log_gamma_var (paper: same as lr)
     learn_gamma: bool = True          # False: gamma fixed at exp(log_gamma_var_init)
     log_gamma_var_init: float = 0.0   # log of the decoder variance at step 0 (0: gamma = 1)
+    gamma_var_floor: float = 0.0      # lower bound on the decoder VARIANCE after each step (0: none)
     seed: int = 0                     # model init, data order and reparameterization noise
     device: str = "cpu"               # cpu | cuda
     channels_last: bool = False       # memory format for conv layers (kept only where it measures faster)
@@ -148,6 +151,13 @@ def validate(config: TrainConfig) -> TrainConfig:
         raise ValueError(f"eval_images must be >= 0 (0 = all), got {config.eval_images}")
     if not math.isfinite(config.log_gamma_var_init):
         raise ValueError(f"log_gamma_var_init must be finite, got {config.log_gamma_var_init}")
+    if not (math.isfinite(config.gamma_var_floor) and config.gamma_var_floor >= 0):
+        raise ValueError(f"gamma_var_floor must be finite and >= 0 (0 = no floor), "
+                         f"got {config.gamma_var_floor}")
+    if (config.gamma_var_floor > 0 and not config.learn_gamma
+            and config.log_gamma_var_init < math.log(config.gamma_var_floor)):
+        raise ValueError(f"gamma_var_floor {config.gamma_var_floor:g} is above the fixed gamma "
+                         f"exp(log_gamma_var_init) = {math.exp(config.log_gamma_var_init):g}")
     if config.device not in {"cpu", "cuda"}:
         raise ValueError(f"device must be cpu or cuda, got {config.device!r}")
     if config.device == "cuda" and not torch.cuda.is_available():
@@ -239,6 +249,17 @@ def _epoch_permutation(n_images: int, seed: int, epoch: int) -> torch.Tensor:
     return torch.randperm(n_images, generator=generator)
 
 
+def _clamp_log_gamma_var(model: torch.nn.Module, log_gamma_floor: float) -> None:
+    """gamma >= exp(log_gamma_floor), in place, outside autograd (after the optimizer step).
+
+    Why this bounds the gradient: only the decoder sees z, and the per-sample loss (Eq. 3 / 2) has
+    dL/dz = (1/gamma) J^T (mu_x(z) - x), J the decoder Jacobian; with gamma >= floor the 1/gamma
+    factor, which grows without bound as a learned gamma -> 0 (the paper's "infinite gradient"), is
+    at most 1/floor. Adam's moments are left alone: the step is projected, not the optimizer."""
+    with torch.no_grad():
+        model.log_gamma_var.clamp_(min=log_gamma_floor)
+
+
 class _StopFlag:
     """SIGINT/SIGTERM set a flag; the loop checkpoints at the end of the current step and returns."""
 
@@ -300,6 +321,7 @@ def train(model: torch.nn.Module, images: torch.Tensor, config: TrainConfig,
     except RuntimeError:
         optimizer = torch.optim.Adam(groups)
     trainable = [p for group in groups for p in group["params"]]
+    log_gamma_floor = math.log(config.gamma_var_floor) if config.gamma_var_floor > 0 else None
     noise = torch.Generator(device=device).manual_seed(config.seed + 1)
 
     # --- run folder, resume ---------------------------------------------------------------------
@@ -307,8 +329,12 @@ def train(model: torch.nn.Module, images: torch.Tensor, config: TrainConfig,
     if run_dir is not None:
         run_dir = Path(run_dir)
         if rank == 0:
-            prepare_run_dir(run_dir, {**asdict(config), **(model_args or {})}, resume=resume,
-                            force=force)
+            saved = asdict(config)
+            if config.gamma_var_floor == 0:
+                # the default leaves config.json as it was before the field existed, so run
+                # folders made then still --resume (a nonzero floor is recorded and checked)
+                del saved["gamma_var_floor"]
+            prepare_run_dir(run_dir, {**saved, **(model_args or {})}, resume=resume, force=force)
         if world > 1:
             dist.barrier()
         if resume and (run_dir / CHECKPOINT_NAME).exists():
@@ -378,6 +404,8 @@ def train(model: torch.nn.Module, images: torch.Tensor, config: TrainConfig,
                 stop_now = float(flat[-1]) > 0
             extra = hook(step + 1, model, x, terms, z) if hook is not None else None
             optimizer.step()
+            if log_gamma_floor is not None:
+                _clamp_log_gamma_var(model, log_gamma_floor)
             step += 1
             bar.update(1)
 

@@ -143,3 +143,63 @@ def test_grad_z_norm_is_the_per_sample_gradient_of_the_negative_elbo(mode):
     else:
         expected = torch.autograd.grad(neg_elbo.sum(), z, retain_graph=True)[0].norm(dim=1).mean()
     assert got == pytest.approx(float(expected), rel=FLOAT32_RTOL)
+
+
+# ------------------------------------------------------------------------------ gamma floors (issue 6)
+def test_gamma_floors_add_one_clamped_arm_each_with_rows_and_resume(smoke_run, tmp_path):
+    """--gamma-floors F: one more learned-gamma arm with gamma >= F at every iteration (same seed,
+    data order and noise: its first step's loss terms equal arm 1's), a results.json entry, a summary
+    row 'learned gamma, floor F' and the plots. Added with --resume to a copy of the smoke run, so
+    the two protocol arms continue from their final checkpoints and only the new arm trains. F is the
+    geometric mean of 1 (gamma at step 0) and arm 1's final gamma, so arm 1 goes below it."""
+    import shutil
+
+    from tests.tolerances import FLOAT32_RTOL
+
+    _, data, smoke_out = smoke_run
+    out = tmp_path / "out"
+    shutil.copytree(smoke_out, out)
+    learned = _rows(out / "learned_gamma" / "metrics.csv")
+    floor = math.sqrt(float(learned[-1]["gamma_var"]))
+    assert float(learned[-1]["gamma_var"]) < floor < 1.0
+    code = main(["celeba", "--data-dir", str(data), "--size", "64", "--preset", "smoke", "--out", str(out),
+                 "--threads", "1", "--resume", "--gamma-floors", repr(floor)])
+    assert code == 0
+    arm = f"floor_{floor!r}"
+    rows = _rows(out / arm / "metrics.csv")
+    assert [int(r["step"]) for r in rows] == list(range(1, SMOKE_ITERS + 1))
+    assert PER_ITERATION_COLUMNS <= set(rows[0])
+    gamma = [float(r["gamma_var"]) for r in rows]
+    assert all(g >= floor * (1 - FLOAT32_RTOL) for g in gamma)
+    assert min(gamma) == pytest.approx(floor, rel=FLOAT32_RTOL)  # the clamp acted
+    assert rows[0]["recon_sq"] == learned[0]["recon_sq"] and rows[0]["kl_nats"] == learned[0]["kl_nats"]
+    results = json.loads((out / "results.json").read_text())
+    assert list(results["arms"]) == ["learned_gamma", "fixed_gamma", arm]
+    assert results["gamma_floors"] == [floor] and results["arms"][arm]["gamma_var_floor"] == floor
+    assert results["arms"][arm]["n_images"] == 6 and len(results["arms"][arm]["mmd"]["draws"]) == 3
+    # the protocol arms were resumed, not retrained: their logs are the smoke run's
+    assert _rows(out / "learned_gamma" / "metrics.csv") == learned
+    summary = (out / "summary.md").read_text()
+    row = next(line for line in summary.splitlines() if line.startswith(f"| learned gamma, floor {floor:g} |"))
+    assert row.endswith("| - | - |") and f"--gamma-floors {floor!r}" in summary
+    for png in ("gradient_and_gamma.png", "mmd_and_reconstruction.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("bad", ["0", "-0.01", "nan"])
+def test_bad_gamma_floor_is_a_one_line_error(bad, tmp_path, capsys):
+    """A floor is a decoder variance: zero, negative or NaN is a one-line error, exit 2 (before any
+    data is read)."""
+    code = main(["celeba", "--image-folder", str(tmp_path), "--preset", "smoke",
+                 "--out", str(tmp_path / "out"), "--gamma-floors", "0.01", bad])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "--gamma-floors" in err and "\n" not in err
+
+
+def test_floor_folders_of_an_earlier_run_block_a_new_run_without_force(tmp_path, capsys):
+    """--out holding only a floor arm's run folder counts as earlier results (--resume / --force)."""
+    (tmp_path / "out" / "floor_0.01").mkdir(parents=True)
+    (tmp_path / "out" / "floor_0.01" / "metrics.csv").write_text("step\n")
+    code = main(["celeba", "--image-folder", str(tmp_path), "--preset", "smoke", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "floor_0.01" in err and "\n" not in err

@@ -212,3 +212,50 @@ def _resume_and_compare(images, uninterrupted, run_dir):
     rows = read_metrics(run_dir / "metrics.csv")
     strip = lambda rs: [{k: v for k, v in r.items() if k != "time_s"} for r in rs]
     assert strip(rows) == strip(reference_rows)
+
+
+# ------------------------------------------------------------------------------ gamma floor (issue 6)
+def test_gamma_floor_keeps_the_learned_gamma_at_or_above_it(images):
+    """gamma_var_floor: after every optimizer step exp(log_gamma_var) >= floor. The floor is derived
+    from the unclamped run (lr_log_gamma 0.1: gamma falls from 1 by ~e^-0.1 per Adam step) as the
+    geometric mean of its smallest gamma and 1, so that run goes below it; the clamped run reaches it
+    and stays there (float32 tolerance: the clamp acts on the float32 log-variance)."""
+    free, clamped = [], []
+    seed_everything(0)
+    train(OutlierVAE(kappa=4, channels=NARROW), images, tiny(iters=12, batch_size=16, lr_log_gamma=0.1),
+          hook=lambda step, m, x, terms, z: free.append(float(m.log_gamma_var.detach().exp())))
+    lowest = min(free)
+    assert lowest < 1.0  # gamma falls towards the per-pixel squared error (Eq. 16) from gamma = 1
+    floor = math.sqrt(lowest)
+    assert any(g < floor for g in free)
+    seed_everything(0)
+    model = OutlierVAE(kappa=4, channels=NARROW)
+    result = train(model, images, tiny(iters=12, batch_size=16, lr_log_gamma=0.1, gamma_var_floor=floor),
+                   hook=lambda step, m, x, terms, z: clamped.append(float(m.log_gamma_var.detach().exp())))
+    # the hook sees gamma before step `step` updates it; the final value is after the last update
+    after_each_step = clamped[1:] + [float(model.log_gamma_var.detach().exp())]
+    assert result["metrics"]["gamma_var"] == pytest.approx(after_each_step[-1], rel=FLOAT32_RTOL)
+    assert all(g >= floor * (1 - FLOAT32_RTOL) for g in after_each_step)
+    assert min(after_each_step) == pytest.approx(floor, rel=FLOAT32_RTOL)  # the clamp was active
+
+
+def test_default_gamma_floor_skips_the_clamp(images, monkeypatch):
+    """gamma_var_floor = 0 (the default of every preset) never calls the clamp, so runs made before
+    the field existed are reproduced bit for bit; a floor above a FIXED gamma is a ValueError."""
+    import experiments.train as train_module
+
+    assert all(preset.gamma_var_floor == 0.0 for preset in PRESETS.values())
+
+    def must_not_run(*args):
+        raise AssertionError("the gamma clamp ran with gamma_var_floor = 0")
+
+    monkeypatch.setattr(train_module, "_clamp_log_gamma_var", must_not_run)
+    seed_everything(0)
+    train(OutlierVAE(kappa=2, channels=NARROW), images, tiny(iters=2))
+    for bad, match in [({"gamma_var_floor": -1.0}, "gamma_var_floor"),
+                       ({"gamma_var_floor": "nan"}, "gamma_var_floor"),
+                       ({"learn_gamma": False, "log_gamma_var_init": math.log(0.01),
+                         "gamma_var_floor": 0.02}, "gamma_var_floor")]:
+        with pytest.raises(ValueError, match=match):
+            override(TrainConfig(), **bad)
+    override(TrainConfig(), learn_gamma=False, log_gamma_var_init=math.log(0.01), gamma_var_floor=0.01)
