@@ -17,12 +17,14 @@ CHECKPOINT_NAME = "checkpoint.pt"
 
 
 def prepare_run_dir(run_dir: str | Path, config: dict, *, resume: bool = False,
-                    force: bool = False) -> Path:
+                    force: bool = False, defaults: dict | None = None) -> Path:
     """Create (or reopen with `resume`) a run folder and write its config.json.
 
     An existing non-empty folder without `resume` or `force` is a ValueError (never overwrite);
     `force` deletes it first; `resume` keeps it and checks that the config matches the saved one
     in every key but the ones that only change how the run is executed (see `RESUME_FREE_KEYS`).
+    `defaults` fills keys the saved config lacks (fields added to the code after the run was made)
+    before that comparison, so such a run still resumes when the new field keeps its default.
     """
     run_dir = Path(run_dir)
     if run_dir.exists() and not run_dir.is_dir():
@@ -37,7 +39,8 @@ def prepare_run_dir(run_dir: str | Path, config: dict, *, resume: bool = False,
     run_dir.mkdir(parents=True, exist_ok=True)
     config_path = run_dir / CONFIG_NAME
     if resume and config_path.exists():
-        saved = json.loads(config_path.read_text())
+        # a key the saved config lacks was added to the code later: the run used its default
+        saved = {**(defaults or {}), **json.loads(config_path.read_text())}
         changed = sorted(k for k in set(saved) | set(config)
                          if k not in RESUME_FREE_KEYS and saved.get(k) != config.get(k))
         if changed:

@@ -329,12 +329,8 @@ def train(model: torch.nn.Module, images: torch.Tensor, config: TrainConfig,
     if run_dir is not None:
         run_dir = Path(run_dir)
         if rank == 0:
-            saved = asdict(config)
-            if config.gamma_var_floor == 0:
-                # the default leaves config.json as it was before the field existed, so run
-                # folders made then still --resume (a nonzero floor is recorded and checked)
-                del saved["gamma_var_floor"]
-            prepare_run_dir(run_dir, {**saved, **(model_args or {})}, resume=resume, force=force)
+            prepare_run_dir(run_dir, {**asdict(config), **(model_args or {})}, resume=resume,
+                            force=force, defaults=asdict(TrainConfig()))
         if world > 1:
             dist.barrier()
         if resume and (run_dir / CHECKPOINT_NAME).exists():

@@ -17,7 +17,7 @@ torch = pytest.importorskip("torch")
 
 from experiments import data
 from experiments.models import OutlierVAE
-from experiments.runs import read_metrics
+from experiments.runs import CONFIG_NAME, prepare_run_dir, read_metrics
 from experiments.train import (PRESETS, TrainConfig, batch_indices, override, seed_everything,
                                train)
 from tests.tolerances import FLOAT32_RTOL
@@ -259,3 +259,19 @@ def test_default_gamma_floor_skips_the_clamp(images, monkeypatch):
         with pytest.raises(ValueError, match=match):
             override(TrainConfig(), **bad)
     override(TrainConfig(), learn_gamma=False, log_gamma_var_init=math.log(0.01), gamma_var_floor=0.01)
+
+
+def test_resume_fills_fields_added_after_the_run_with_their_defaults(tmp_path):
+    """A run folder whose config.json predates a TrainConfig field (here gamma_var_floor) resumes
+    when the field keeps its default, and is refused when the field now differs from it."""
+    import dataclasses
+    import json
+
+    config = dataclasses.asdict(TrainConfig())
+    old = {k: v for k, v in config.items() if k != "gamma_var_floor"}
+    (tmp_path / CONFIG_NAME).write_text(json.dumps(old))
+    defaults = dataclasses.asdict(TrainConfig())
+    prepare_run_dir(tmp_path, config, resume=True, defaults=defaults)
+    (tmp_path / CONFIG_NAME).write_text(json.dumps(old))
+    with pytest.raises(ValueError, match="gamma_var_floor"):
+        prepare_run_dir(tmp_path, {**config, "gamma_var_floor": 0.01}, resume=True, defaults=defaults)
