@@ -57,6 +57,12 @@ STYLE = {
 }
 
 
+def note_panel(ax, text: str) -> None:
+    """Turn a spare subplot into a text panel that explains the figure next to it."""
+    ax.axis("off")
+    ax.text(0.0, 0.5, text, transform=ax.transAxes, fontsize=7.5, va="center")
+
+
 def to_jsonable(value):
     """numpy arrays and scalars -> lists and floats; inf/nan kept as strings so the file is strict JSON."""
     if isinstance(value, dict):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from figures._common import COLORS, figure_penalties
+from figures._common import COLORS, figure_penalties, note_panel
 from theory import penalties, theorem4
 
 C = 0.7  # data on the arc pi(t) for t in [C, 1): C above theorem4.PAPER_BOUND_THRESHOLD
@@ -127,14 +127,11 @@ def costs_draw(data: dict):
         ax.set_xlim(eps[0], eps[-1])
     axes.flat[0].legend(loc="upper left", frameon=False, fontsize=6.5)
     axes.flat[4].legend(loc="upper left", frameon=False, fontsize=6.5)
-    last = axes.flat[-1]
-    last.axis("off")
-    note = ("Red band: the eps below which the\nnon-sparse theta = 0 solution is\ncheaper, although theta = 1\n"
+    note_panel(axes.flat[-1], ("Red band: the eps below which the\nnon-sparse theta = 0 solution is\ncheaper, although theta = 1\n"
             "reconstructs with ONE latent row.\n\nlog and the indicator: no band.\n"
             "sqrt: unbounded h'(0+), still a\nband: h(eps^2) = eps -> 0 as well.\n\n"
             "Hatched: eps > 1, the data leave the\nunit square of Theorem 4's setting.\n"
-            "eps* > 1 (sqrt, u, sqrt(u+c) - sqrt(c)):\nnon-sparse at EVERY eps <= 1.")
-    last.text(0.0, 0.5, note, transform=last.transAxes, fontsize=7.5, va="center")
+            "eps* > 1 (sqrt, u, sqrt(u+c) - sqrt(c)):\nnon-sparse at EVERY eps <= 1."))
     for ax in axes[1]:
         ax.set_xlabel("$\\epsilon$ (data inside the $\\epsilon$-square)")
     for ax in axes[:, 0]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from figures._common import COLORS, figure_penalties
+from figures._common import COLORS, figure_penalties, note_panel
 from theory import penalties, theorem4, theta_path
 from theory.objective import active_rows
 
@@ -64,14 +64,11 @@ def path_draw(data: dict):
         ax.set_xlim(lo, hi)
         ax.set_title(f"{row['label']}: best $\\theta = {best:g}$", fontsize=8.5)
     axes.flat[0].legend(loc="upper left", frameon=False, fontsize=6.5)
-    last = axes.flat[-1]
-    last.axis("off")
-    note = ("Cost (1/2) sum_k h(u_k) of the best zero-\nreconstruction Z at each theta "
+    note_panel(axes.flat[-1], ("Cost (1/2) sum_k h(u_k) of the best zero-\nreconstruction Z at each theta "
             f"(eps = {data['eps']:g}).\nRed star: global minimum over theta.\n\n"
             "Near theta = 1 the codes blow up like\neps / (1 - theta) (a wall), then at\n"
             "theta = 1 exactly z2 is free and set to 0:\nthe sparse solution is an isolated\n"
-            "point, cheaper only for log and the\nindicator.")
-    last.text(0.0, 0.5, note, transform=last.transAxes, fontsize=7.5, va="center")
+            "point, cheaper only for log and the\nindicator."))
     for ax in axes[1]:
         ax.set_xlabel("$\\theta$ (logit scale)")
     fig.tight_layout()
