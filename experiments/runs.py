@@ -14,6 +14,7 @@ from pathlib import Path
 CONFIG_NAME = "config.json"
 METRICS_NAME = "metrics.csv"
 CHECKPOINT_NAME = "checkpoint.pt"
+SNAPSHOT_DIR = "snapshots"  # weights kept at log-spaced steps (TrainConfig.keep_from)
 
 
 def prepare_run_dir(run_dir: str | Path, config: dict, *, resume: bool = False,
@@ -67,6 +68,7 @@ def save_checkpoint(path: str | Path, state: dict) -> None:
     import torch
 
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as f:
         torch.save(state, f)

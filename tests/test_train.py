@@ -18,8 +18,9 @@ torch = pytest.importorskip("torch")
 from experiments import data
 from experiments.models import OutlierVAE
 from experiments.runs import CONFIG_NAME, prepare_run_dir, read_metrics
+from experiments.runs import SNAPSHOT_DIR, load_checkpoint
 from experiments.train import (PRESETS, TrainConfig, batch_indices, override, seed_everything,
-                               train)
+                               snapshot_steps, train)
 from tests.tolerances import FLOAT32_RTOL
 from theory.vae_loss import neg_elbo_per_sample, vae_loss_eq3
 
@@ -101,6 +102,44 @@ def test_fixed_gamma_stays_at_its_value_and_hook_rows_reach_the_csv(images, tmp_
     assert float(model.log_gamma_var) == pytest.approx(log_gamma_var, rel=FLOAT32_RTOL)
     assert all(r["gamma_var"] == pytest.approx(0.01, rel=FLOAT32_RTOL) for r in rows)
     assert all(r["grad_z_norm"] > 0 for r in rows)
+
+
+def test_snapshot_steps_are_six_per_decade_from_the_first_and_the_last_step():
+    """The convergence schedule: 1, 1.5, 2, 3, 5, 7 x 10^k from keep_from on, plus the last step."""
+    assert snapshot_steps(24_000, 500) == [500, 700, 1000, 1500, 2000, 3000, 5000, 7000, 10_000,
+                                           15_000, 20_000, 24_000]
+    assert snapshot_steps(30, 2) == [2, 3, 5, 7, 10, 15, 20, 30]
+    assert snapshot_steps(1000, 0) == []
+
+
+def test_snapshots_hold_the_weights_of_their_step_and_survive_resume(images, tmp_path):
+    """A run keeps the weights of every scheduled step; a run stopped half way and resumed keeps
+    the same files with bitwise the same weights as an uninterrupted run."""
+    def run(folder, iters, resume=False):
+        seed_everything(0)
+        model = OutlierVAE(kappa=4, channels=NARROW)
+        config = tiny(iters=7, keep_from=2)
+        if iters < 7:  # a SIGINT during step `iters`: the run stops at the next step boundary
+            hook = lambda step, *a: (os.kill(os.getpid(), signal.SIGINT) if step == iters else None)
+        else:
+            hook = None
+        train(model, images, config, folder, resume=resume, hook=hook)
+        return model
+
+    whole = run(tmp_path / "whole", 7)
+    run(tmp_path / "parts", 4)
+    run(tmp_path / "parts", 7, resume=True)
+    names = sorted(p.name for p in (tmp_path / "whole" / SNAPSHOT_DIR).iterdir())
+    assert names == [f"step_{s:07d}.pt" for s in (2, 3, 5, 7)]
+    assert names == sorted(p.name for p in (tmp_path / "parts" / SNAPSHOT_DIR).iterdir())
+    last = load_checkpoint(tmp_path / "whole" / SNAPSHOT_DIR / "step_0000007.pt")
+    assert last["step"] == 7
+    for key, tensor in whole.state_dict().items():
+        assert torch.equal(last["model"][key], tensor)
+    for name in names:
+        a = load_checkpoint(tmp_path / "whole" / SNAPSHOT_DIR / name)["model"]
+        b = load_checkpoint(tmp_path / "parts" / SNAPSHOT_DIR / name)["model"]
+        assert all(torch.equal(a[k], b[k]) for k in a)
 
 
 def test_data_order_is_a_permutation_per_epoch():
