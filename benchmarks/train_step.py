@@ -4,7 +4,7 @@ Measures, in ONE run so that every number shares the machine's state: the float3
 (a large torch.mm: before, after, and once per round), the model's FLOPs per image (analytic,
 cross-checked with torch.utils.flop_counter.FlopCounterMode), and iterations/s and images/s of
 (a) a plain reference loop (encode, reparameterize, decode, Eq. 3, torch.optim.Adam with torch's
-defaults; nothing else) and (b) the project's trainer `experiments.train.train`, each with and
+defaults; nothing else) and (b) the project's trainer `experiments.core.train.train`, each with and
 without channels_last, and (c) the plain loop with Adam(fused=True). Optional: evaluation under
 torch.no_grad vs torch.inference_mode (--eval), torch.compile of the plain step (--compile).
 
@@ -32,9 +32,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from experiments import data
-from experiments.losses import eq3_terms, vae_forward
-from experiments.models import OutlierVAE
+from experiments.core import datasets as data
+from experiments.core.losses import eq3_terms, vae_forward
+from experiments.outlier.model import OutlierVAE
 
 
 # ----------------------------------------------------------------------------- machine peak
@@ -152,21 +152,22 @@ class PlainLoop:
 
 
 class TrainerLoop:
-    """The project's trainer, `experiments.train.train` (quick preset settings, no run folder, no
+    """The project's trainer, `experiments.core.train.train` (quick preset settings, no run folder, no
     progress bar). A hook stamps the time once per step, so the interval between two stamps is one
     whole step (optimizer step, next batch, forward, backward); the hook's only side effect is
     `z.retain_grad()` on a (batch, kappa) tensor."""
 
     def __init__(self, model: nn.Module, images: torch.Tensor, batch_size: int,
                  channels_last: bool = False):
-        from experiments.train import PRESETS, override
+        from experiments.core.cli import override
+        from experiments.outlier.presets import PRESETS
 
         self.model, self.images = model, images
         self.config = override(PRESETS["quick"], batch_size=batch_size, progress=False,
                                channels_last=channels_last)
 
     def run(self, steps: int) -> list[float]:
-        from experiments.train import train
+        from experiments.core.train import train
 
         stamps = []
         config = dataclasses.replace(self.config, iters=steps + 1)

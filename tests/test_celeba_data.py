@@ -1,4 +1,4 @@
-"""Tests of experiments/celeba_data.py: the CelebA layout, image folders, the section-7 center crop,
+"""Tests of experiments/celeba/data.py: the CelebA layout, image folders, the section-7 center crop,
 and one-line errors for bad data. The tests make their own tiny CelebA-layout folder of JPEGs."""
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 import torch
 from PIL import Image
 
-from experiments import celeba_data
-from experiments.celeba_data import ImageSource, crop_and_resize, load_split
-from experiments.data import DataError
+from experiments.celeba import data as celeba_data
+from experiments.celeba.data import ImageSource, crop_and_resize, load_split
+from experiments.core.datasets import DataError
 
 # file name -> partition code; deliberately NOT in directory order (train, valid, test interleaved)
 PARTITION = {"000001.jpg": 2, "000002.jpg": 0, "000003.jpg": 1, "000004.jpg": 0, "000005.jpg": 2,

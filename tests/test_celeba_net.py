@@ -1,4 +1,4 @@
-"""Tests of experiments/celeba_net.py: the network of supplement section 7 ("Gradient Magnitude and
+"""Tests of experiments/celeba/net.py: the network of supplement section 7 ("Gradient Magnitude and
 MMD Experiments") at 128x128 and in its 64x64 variant, and the channel-width factor."""
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from experiments.celeba_net import PAPER_CHANNELS, CelebaVAE, scaled_channels
-from experiments.models import VAEProtocol
+from experiments.celeba.net import PAPER_CHANNELS, CelebaVAE, scaled_channels
+from experiments.core.models import VAEProtocol
 
 
 def _encoder_maps(model: CelebaVAE, x: torch.Tensor) -> list[tuple[int, ...]]:

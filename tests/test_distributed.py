@@ -1,4 +1,4 @@
-"""experiments/train.py under torchrun: 2 CPU processes (gloo) follow the loss trajectory of one
+"""experiments/core/train.py under torchrun: 2 CPU processes (gloo) follow the loss trajectory of one
 process with the same global batch (data-parallel gradient averaging is exact up to float32 sums)."""
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ import pytest
 torch = pytest.importorskip("torch")
 from torch import nn
 
-from experiments.runs import read_metrics
-from experiments.train import PRESETS, override, seed_everything, train
+from experiments.core.cli import override
+from experiments.core.runs import read_metrics
+from experiments.core.train import seed_everything, train
+from experiments.outlier.presets import PRESETS
 from tests.tolerances import DATA_PARALLEL_RTOL
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,7 +58,7 @@ def tiny_config():
 
 def run_rank(run_dir: str) -> None:
     """What each torchrun process executes (also the single-process reference)."""
-    from experiments.train import leave_distributed, setup_distributed
+    from experiments.core.train import leave_distributed, setup_distributed
 
     setup_distributed("cpu")
     seed_everything(0)

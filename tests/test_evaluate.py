@@ -1,4 +1,5 @@
-"""experiments/evaluate.py: per-image BPD (negative ELBO and IW bound), AUROC, summaries, histograms."""
+"""experiments/core/evaluate.py: per-image BPD (negative ELBO and IW bound), AUROC, summaries; the
+histograms of experiments/outlier/report.py."""
 from __future__ import annotations
 
 import math
@@ -8,9 +9,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from experiments.evaluate import auroc, per_image_bpd, plot_histograms, summarize
-from experiments.losses import nats_to_bpd, vae_forward
-from experiments.models import OutlierVAE
+from experiments.core.evaluate import auroc, per_image_bpd, summarize
+from experiments.core.losses import nats_to_bpd, vae_forward
+from experiments.outlier.model import OutlierVAE
+from experiments.outlier.report import plot_histograms
 from tests.tolerances import FLOAT32_RTOL, ROUNDOFF_RTOL
 
 

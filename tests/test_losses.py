@@ -1,4 +1,4 @@
-"""experiments/losses.py: Eq. (3) in torch against the float64 theory, the 8-bit BPD conversion, and
+"""experiments/core/losses.py: Eq. (3) in torch against the float64 theory, the 8-bit BPD conversion, and
 the importance-weighted bound."""
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from experiments.losses import (eq3_terms, gaussian_log_density, importance_weighted_nll,
+from experiments.core.losses import (eq3_terms, gaussian_log_density, importance_weighted_nll,
                                 nats_to_bpd, vae_forward)
-from experiments.models import OutlierVAE
+from experiments.outlier.model import OutlierVAE
 from tests.tolerances import FLOAT32_RTOL, MC_SIGMAS, ROUNDOFF_RTOL
 from theory.vae_loss import neg_elbo_per_sample, vae_loss_eq3, vae_loss_eq3_per_sample
 

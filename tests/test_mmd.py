@@ -1,4 +1,4 @@
-"""Tests of experiments/mmd.py: the unbiased MMD^2 used for main-text Figure 4(a)'s MMD column."""
+"""Tests of experiments/core/mmd.py: the unbiased MMD^2 used for main-text Figure 4(a)'s MMD column."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from experiments import mmd
+from experiments.core import mmd
 from tests.tolerances import MC_SIGMAS, ROUNDOFF_ATOL, ROUNDOFF_RTOL
 
 

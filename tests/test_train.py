@@ -1,4 +1,4 @@
-"""experiments/train.py: the training loop on the real FashionMNIST, its agreement with Eq. (3) of
+"""experiments/core/train.py: the training loop on the real FashionMNIST, its agreement with Eq. (3) of
 the theory package, fixed vs learned gamma, the per-step hook, config overrides, and resume after a kill."""
 from __future__ import annotations
 
@@ -15,12 +15,13 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from experiments import data
-from experiments.models import OutlierVAE
-from experiments.runs import CONFIG_NAME, prepare_run_dir, read_metrics
-from experiments.runs import SNAPSHOT_DIR, load_checkpoint
-from experiments.train import (PRESETS, TrainConfig, batch_indices, override, seed_everything,
-                               snapshot_steps, train)
+from experiments.core import datasets as data
+from experiments.core.cli import override
+from experiments.core.runs import CONFIG_NAME, prepare_run_dir, read_metrics
+from experiments.core.runs import SNAPSHOT_DIR, load_checkpoint
+from experiments.core.train import TrainConfig, batch_indices, seed_everything, snapshot_steps, train
+from experiments.outlier.model import OutlierVAE
+from experiments.outlier.presets import PRESETS
 from tests.tolerances import FLOAT32_RTOL
 from theory.vae_loss import neg_elbo_per_sample, vae_loss_eq3
 
@@ -173,9 +174,11 @@ CHILD = """
 import sys, time
 import torch
 torch.set_num_threads(1)  # as the in-process reference run (see one_intra_op_thread)
-from experiments import data
-from experiments.models import OutlierVAE
-from experiments.train import PRESETS, override, seed_everything, train
+from experiments.core import datasets as data
+from experiments.core.cli import override
+from experiments.core.train import seed_everything, train
+from experiments.outlier.model import OutlierVAE
+from experiments.outlier.presets import PRESETS
 images = data.pad_to_32(data.load_fashion_mnist("test", download=False)[0][:256])
 config = override(PRESETS["smoke"], iters={iters}, ckpt_every=4)
 seed_everything(0)
@@ -281,7 +284,7 @@ def test_gamma_floor_keeps_the_learned_gamma_at_or_above_it(images):
 def test_default_gamma_floor_skips_the_clamp(images, monkeypatch):
     """gamma_var_floor = 0 (the default of every preset) never calls the clamp, so runs made before
     the field existed are reproduced bit for bit; a floor above a FIXED gamma is a ValueError."""
-    import experiments.train as train_module
+    import experiments.core.train as train_module
 
     assert all(preset.gamma_var_floor == 0.0 for preset in PRESETS.values())
 
@@ -314,3 +317,173 @@ def test_resume_fills_fields_added_after_the_run_with_their_defaults(tmp_path):
     (tmp_path / CONFIG_NAME).write_text(json.dumps(old))
     with pytest.raises(ValueError, match="gamma_var_floor"):
         prepare_run_dir(tmp_path, {**config, "gamma_var_floor": 0.01}, resume=True, defaults=defaults)
+
+
+# ------------------------------------------------------------------------------ vectors, custom objectives
+SUBSPACE_D, SUBSPACE_R = 6, 2  # data on a 2-dimensional linear subspace of R^6
+G_WEIGHT = 100.0  # g(e) = G_WEIGHT * e: a large weight standing in for g's reconstruction constraint
+H_SHIFT = 1e-2  # h(u) = log(u + H_SHIFT): a bounded-slope penalty of Theorem 4's family
+
+
+@pytest.fixture(scope="module")
+def vectors():
+    """512 points x = A w in R^6, w ~ N(0, I_2), A with orthonormal columns: float32 (N, d)."""
+    generator = torch.Generator().manual_seed(11)
+    basis, _ = torch.linalg.qr(torch.randn(SUBSPACE_D, SUBSPACE_R, generator=generator))
+    return torch.randn(512, SUBSPACE_R, generator=generator) @ basis.T
+
+
+class VectorVAE(torch.nn.Module):
+    """An MLP VAE on vectors (batch, d) following core.models.VAEProtocol."""
+
+    def __init__(self, d: int = SUBSPACE_D, kappa: int = 4, hidden: int = 32):
+        super().__init__()
+        self.kappa = kappa
+        self.encoder = torch.nn.Sequential(torch.nn.Linear(d, hidden), torch.nn.Tanh(),
+                                           torch.nn.Linear(hidden, 2 * kappa))
+        self.decoder = torch.nn.Sequential(torch.nn.Linear(kappa, hidden), torch.nn.Tanh(),
+                                           torch.nn.Linear(hidden, d))
+        self.log_gamma_var = torch.nn.Parameter(torch.tensor(0.0))
+
+    def encode(self, x):
+        mu_z, log_sigma_z = self.encoder(x).chunk(2, dim=1)
+        return mu_z, log_sigma_z
+
+    def decode(self, z):
+        return self.decoder(z)
+
+
+class VectorAE(torch.nn.Module):
+    """A deterministic MLP autoencoder on vectors: z = encoder(x), no gamma, no log_gamma_var."""
+
+    def __init__(self, d: int = SUBSPACE_D, kappa: int = 4, hidden: int = 32):
+        super().__init__()
+        self.encoder = torch.nn.Sequential(torch.nn.Linear(d, hidden), torch.nn.Tanh(),
+                                           torch.nn.Linear(hidden, kappa))
+        self.decoder = torch.nn.Sequential(torch.nn.Linear(kappa, hidden), torch.nn.Tanh(),
+                                           torch.nn.Linear(hidden, d))
+
+
+def eq22_objective(model, x, eps):
+    """Eq. (22) on the batch: g((1/(dB)) sum_i ||x_i - mu_x(z_i)||^2) + (1/d) sum_k h((1/B)||z_k||^2)
+    with g(e) = G_WEIGHT * e and h(u) = log(u + H_SHIFT). The penalty reads the row energies of the
+    whole batch, so the loss is returned as the batch scalar; `recon` is per sample, `penalty` 0-dim."""
+    z = model.encoder(x)
+    d = x.shape[1]
+    recon = (x - model.decoder(z)).pow(2).sum(dim=1) / d
+    penalty = torch.log(z.pow(2).mean(dim=0) + H_SHIFT).sum() / d
+    return {"loss": G_WEIGHT * recon.mean() + penalty, "recon": recon, "penalty": penalty, "z": z}
+
+
+def vector_config(**changes) -> TrainConfig:
+    return override(PRESETS["smoke"], batch_size=32, lr=1e-2, lr_log_gamma=1e-2, **changes)
+
+
+def _falls(losses: list[float], k: int = 6) -> bool:
+    """The mean of the last k values lies 3 standard errors below the mean of the first k."""
+    first, last = np.array(losses[:k]), np.array(losses[-k:])
+    noise = math.hypot(first.std(ddof=1), last.std(ddof=1)) / math.sqrt(k)
+    return last.mean() < first.mean() - 3.0 * noise
+
+
+def test_mlp_vae_on_vectors_trains_with_the_default_objective_and_logs_its_columns(vectors, tmp_path):
+    """Data (N, d) go through the same loop as images: the negative ELBO (Eq. 3 / 2 + constants) of
+    an MLP VAE on a 2-dimensional subspace of R^6 falls over 60 steps, and the rows carry the
+    image runs' columns, bpd_elbo converted with d = 6."""
+    seed_everything(0)
+    train(VectorVAE(), vectors, vector_config(iters=60), tmp_path / "run")
+    rows = read_metrics(tmp_path / "run" / "metrics.csv")
+    assert list(rows[0]) == ["step", "loss", "eq3", "recon_sq", "kl_nats", "bpd_elbo", "log_gamma_var",
+                             "gamma_var", "gamma_std", "time_s"]
+    assert _falls([r["loss"] for r in rows])
+    assert rows[-1]["bpd_elbo"] == pytest.approx(rows[-1]["loss"] / (SUBSPACE_D * math.log(2)) + 8,
+                                                 rel=FLOAT32_RTOL)
+
+
+def test_autoencoder_without_gamma_trains_on_eq22_and_logs_its_terms(vectors, tmp_path):
+    """A deterministic autoencoder (no log_gamma_var) trained on Eq. (22)'s L_{g,h}: one Adam group
+    at lr, no gamma columns, the objective's per-sample and batch terms logged as batch means (so
+    the logged loss is G_WEIGHT * recon + penalty of the same row), the hook sees them and z.grad,
+    and the reconstruction term falls."""
+    seen = []
+
+    def hook(step, model, x, terms, z):
+        seen.append((sorted(terms), tuple(terms["recon"].shape), tuple(terms["penalty"].shape)))
+        return {"grad_z_norm": float(z.grad.norm(dim=1).mean() * x.shape[0])}
+
+    seed_everything(0)
+    train(VectorAE(), vectors, vector_config(iters=60), tmp_path / "run", objective=eq22_objective,
+          hook=hook)
+    rows = read_metrics(tmp_path / "run" / "metrics.csv")
+    assert list(rows[0]) == ["step", "loss", "recon", "penalty", "time_s", "grad_z_norm"]
+    assert seen[0] == (["penalty", "recon"], (32,), ())
+    for row in rows:
+        assert row["loss"] == pytest.approx(G_WEIGHT * row["recon"] + row["penalty"], rel=FLOAT32_RTOL)
+    assert _falls([r["recon"] for r in rows])
+    groups = load_checkpoint(tmp_path / "run" / "checkpoint.pt")["optimizer"]["param_groups"]
+    assert [g["lr"] for g in groups] == [1e-2]
+
+
+def test_fixed_gamma_vae_on_vectors_with_a_custom_objective_keeps_gamma_and_its_columns(vectors,
+                                                                                        tmp_path):
+    """A VAE whose gamma is FIXED (learn_gamma=False) under a custom per-sample objective (here Eq. 3
+    itself, the braces, instead of the default's nats): gamma stays at exp(log_gamma_var_init), the
+    rows hold the objective's terms and then the gamma columns."""
+    from experiments.core.losses import eq3_pass
+
+    def eq3_braces(model, x, eps):
+        terms, z = eq3_pass(model, x, eps)
+        return {"loss": terms["eq3"], "recon_sq": terms["recon_sq"], "z": z}
+
+    model = VectorVAE()
+    train(model, vectors, vector_config(iters=5, learn_gamma=False, log_gamma_var_init=math.log(0.1)),
+          tmp_path / "run", objective=eq3_braces)
+    rows = read_metrics(tmp_path / "run" / "metrics.csv")
+    assert list(rows[0]) == ["step", "loss", "recon_sq", "log_gamma_var", "gamma_var", "gamma_std",
+                             "time_s"]
+    assert all(r["gamma_var"] == pytest.approx(0.1, rel=FLOAT32_RTOL) for r in rows)
+    assert float(model.log_gamma_var) == pytest.approx(math.log(0.1), rel=FLOAT32_RTOL)
+
+
+def test_objective_contract_violations_are_one_line_value_errors(vectors):
+    """Rejected: a term that is neither (B,) nor 0-dim, a loss of another shape, and a model without
+    log_gamma_var under the default objective (the negative ELBO needs gamma) or with a gamma floor."""
+    config = vector_config(iters=2)
+    bad_term = lambda model, x, eps: {**eq22_objective(model, x, eps), "rows": model.encoder(x)}
+    bad_loss = lambda model, x, eps: {"loss": model.encoder(x).pow(2)}
+    for objective, match in [(bad_term, "'rows' has shape"), (bad_loss, "'loss' has shape")]:
+        with pytest.raises(ValueError, match=match):
+            train(VectorAE(), vectors, config, objective=objective)
+    with pytest.raises(ValueError, match="log_gamma_var"):
+        train(VectorAE(), vectors, config)
+    with pytest.raises(ValueError, match="log_gamma_var"):
+        train(VectorAE(), vectors, vector_config(iters=2, gamma_var_floor=0.01), objective=eq22_objective)
+    with pytest.raises(ValueError, match=r"\(N, \.\.\.\)"):
+        train(VectorVAE(), vectors[:, 0], config)
+
+
+@pytest.mark.parametrize("kind", ["vae", "autoencoder"])
+def test_resume_of_a_vector_run_reproduces_the_uninterrupted_run(vectors, tmp_path, kind):
+    """A vector run stopped by a crash at step 6 (last checkpoint at step 4) and resumed ends with
+    bitwise the weights and the rows of an uninterrupted run: the VAE with the default objective
+    (the noise stream is restored), the autoencoder with Eq. (22)'s objective."""
+    build, objective = {"vae": (VectorVAE, None), "autoencoder": (VectorAE, eq22_objective)}[kind]
+    config = vector_config(iters=RESUME_STEPS, ckpt_every=4)
+
+    def crash(step, *args):
+        if step == 6:
+            raise _Crash
+
+    seed_everything(0)
+    reference = build()
+    train(reference, vectors, config, tmp_path / "whole", objective=objective)
+    seed_everything(0)
+    with pytest.raises(_Crash):
+        train(build(), vectors, config, tmp_path / "parts", objective=objective, hook=crash)
+    seed_everything(123)  # the resumed run must not depend on the fresh process's RNG
+    model = build()
+    train(model, vectors, config, tmp_path / "parts", resume=True, objective=objective)
+    assert all(torch.equal(model.state_dict()[k], v) for k, v in reference.state_dict().items())
+    strip = lambda rs: [{k: v for k, v in r.items() if k != "time_s"} for r in rs]
+    assert strip(read_metrics(tmp_path / "parts" / "metrics.csv")) == \
+        strip(read_metrics(tmp_path / "whole" / "metrics.csv"))

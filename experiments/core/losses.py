@@ -41,20 +41,37 @@ def eq3_terms(x: torch.Tensor, x_mean: torch.Tensor, mu_z: torch.Tensor,
             "kl_term": kl_term, "eq3": eq3, "neg_elbo": neg_elbo}
 
 
-def sample_z(mu_z: torch.Tensor, log_sigma_z: torch.Tensor,
-             generator: torch.Generator | None = None) -> torch.Tensor:
-    """Reparameterized draw z = mu_z + sigma_z * eps, eps ~ N(0, I) from `generator`."""
-    eps = torch.randn(mu_z.shape, generator=generator, device=mu_z.device, dtype=mu_z.dtype)
-    return mu_z + torch.exp(log_sigma_z) * eps
+def eq3_pass(model, x: torch.Tensor, eps: torch.Tensor):
+    """One pass of Eq. (3) with the given noise: encode, z = mu_z + sigma_z * eps, decode.
+
+    eps (batch, kappa) standard normal. Returns (terms dict of (batch,) tensors, z (batch, kappa))."""
+    mu_z, log_sigma_z = model.encode(x)
+    z = mu_z + torch.exp(log_sigma_z) * eps
+    x_mean = model.decode(z)
+    return eq3_terms(x, x_mean, mu_z, log_sigma_z, model.log_gamma_var), z
 
 
 def vae_forward(model, x: torch.Tensor, generator: torch.Generator | None = None):
-    """One pass of Eq. (3): encode, draw z, decode. Returns (terms dict of (batch,) tensors, z)."""
-    mu_z, log_sigma_z = model.encode(x)
-    z = sample_z(mu_z, log_sigma_z, generator)
-    x_mean = model.decode(z)
-    terms = eq3_terms(x, x_mean, mu_z, log_sigma_z, model.log_gamma_var)
-    return terms, z
+    """`eq3_pass` with eps ~ N(0, I) of shape (batch, model.kappa) drawn from `generator`."""
+    eps = torch.randn((x.shape[0], model.kappa), generator=generator, device=x.device, dtype=x.dtype)
+    return eq3_pass(model, x, eps)
+
+
+class NegativeELBO:
+    """The default objective of experiments.core.train: the per-sample negative ELBO in nats,
+    0.5 * (Eq. 3 + d log 2 pi - kappa), one reparameterized draw per sample with the loop's noise.
+
+    Returns eq3_terms' (batch,) tensors (the hook's `terms`), "loss" = neg_elbo and "z"; its metrics
+    columns are loss, eq3, recon_sq, kl_nats (the KL in nats, half of kl_term) and bpd_elbo."""
+
+    def __call__(self, model, x: torch.Tensor, eps: torch.Tensor) -> dict[str, torch.Tensor]:
+        terms, z = eq3_pass(model, x, eps)
+        return {**terms, "loss": terms["neg_elbo"], "z": z}
+
+    @staticmethod
+    def columns(means: dict[str, float], d: int) -> dict[str, float]:
+        return {"loss": means["loss"], "eq3": means["eq3"], "recon_sq": means["recon_sq"],
+                "kl_nats": 0.5 * means["kl_term"], "bpd_elbo": nats_to_bpd(means["loss"], d)}
 
 
 def gaussian_log_density(x: torch.Tensor, mean: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""experiments/outlier.py: `infgrad outlier` end to end on the smoke preset (Table 1's layout, paper
+"""experiments/outlier/run.py: `infgrad outlier` end to end on the smoke preset (Table 1's layout, paper
 numbers quoted beside ours, JSON, histograms, AUROC), --force / --resume, and one-line data errors."""
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from experiments import data
-from experiments.outlier import PAPER_TABLE1, SETS
+from experiments.core import datasets as data
+from experiments.outlier.report import PAPER_TABLE1, SETS
 from infgrad.cli import main
 from tests.tolerances import ROUNDOFF_RTOL
 

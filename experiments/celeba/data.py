@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.data import DataError
+from experiments.core.datasets import DataError
 
 CELEBA_IMAGE_DIR = "img_align_celeba"
 CELEBA_PARTITION_FILE = "list_eval_partition.txt"
@@ -219,7 +219,7 @@ def load_split(source: ImageSource, split: str, size: int, limit: int | None = N
     if source.kind == "fashion-mnist":
         if size != 64:
             raise ValueError("--size 128 with --fashion-mnist: FashionMNIST is offered at 64x64 only")
-        from experiments.data import fashion_mnist_64
+        from experiments.core.datasets import fashion_mnist_64
 
         return fashion_mnist_64(split, source.path, limit=limit)[0]
     if source.kind == "celeba":

@@ -1,7 +1,9 @@
 """Run folders shared by every experiment: config JSON, metrics CSV, atomic checkpoints, resume/force.
 
-A run folder holds `config.json` (what produced it), `metrics.csv` (one row per logged step) and
-`checkpoint.pt` (one dict with everything needed to resume). Nothing is overwritten without `force`.
+A run folder holds `config.json` (what produced it), `metrics.csv` (one row per logged step),
+`checkpoint.pt` (one dict with everything needed to resume) and, optionally, snapshots/step_XXXXXXX.pt
+(the weights at chosen steps). Nothing is overwritten without `force`; a SIGINT/SIGTERM during a run
+is caught (`StopFlag`) so that the loop can checkpoint before it returns.
 """
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import csv
 import json
 import os
 import shutil
+import signal
 from pathlib import Path
 
 CONFIG_NAME = "config.json"
@@ -126,3 +129,27 @@ def read_metrics(path: str | Path) -> list[dict]:
     """Rows of a metrics CSV as dicts of floats."""
     with open(path, newline="") as f:
         return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+class StopFlag:
+    """Within `with StopFlag() as stop:`, SIGINT/SIGTERM set `stop.signum` instead of killing the
+    process: the training loop checkpoints at the end of the current step and returns."""
+
+    def __init__(self):
+        self.signum = 0
+        self._previous = {}
+
+    def __enter__(self):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._previous[sig] = signal.signal(sig, self._handle)
+            except ValueError:  # not the main thread: no handlers, the run just cannot be stopped
+                pass
+        return self
+
+    def _handle(self, signum, frame):
+        self.signum = signum
+
+    def __exit__(self, *exc):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)

@@ -1,7 +1,8 @@
-"""Data of the outlier experiment (supplement section 7, Table 1): FashionMNIST inliers, MNIST outliers.
+"""FashionMNIST and MNIST for the experiments: Table 1's inliers and outliers (supplement section 7)
+and the 64x64 FashionMNIST stand-in for CelebA (main-text Figure 4).
 
-Our own IDX reader (gzip or raw) that checks the magic number, dtype, dimensions and byte count;
-loaders return uint8 images (N, 28, 28) and uint8 labels (N,); `pad_to_32` is Glow's 32x32 padding.
+Files are read by our own IDX reader (experiments.core.idx, re-exported here); loaders return uint8
+images (N, 28, 28) and uint8 labels (N,); `pad_to_32` is Glow's 32x32 padding.
 
 Where the files are read from (first match wins; see README "Data"):
   1. the `data_dir` argument (the folder holding the four IDX files, or a parent holding a
@@ -18,14 +19,13 @@ of its decompressed bytes equals the one recorded below; the second works whatev
 shorter than the published one by exactly that name's length plus one, and its MD5 differs).
 The decompressed SHA-256s were computed from the Debian FashionMNIST files and the MNIST test split
 at hand (class counts 980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009 as in the official
-split); tests/test_data.py re-checks them against those files. For the MNIST training split only
+split); tests/test_datasets.py re-checks them against those files. For the MNIST training split only
 the published .gz MD5 is known.
 """
 from __future__ import annotations
 
 import gzip
 import hashlib
-import math
 import os
 import tempfile
 import urllib.request
@@ -35,6 +35,10 @@ from pathlib import Path
 
 import numpy as np
 
+# the IDX format; its names are re-exported so that one import serves a user of the data
+from experiments.core.idx import (GZIP_MAGIC, DataError, encode_idx, parse_idx,  # noqa: F401
+                                  read_idx, write_idx)
+
 DATASETS = ("fashion-mnist", "mnist")
 SPLITS = ("train", "test")
 IMAGE_SHAPE = (28, 28)
@@ -43,17 +47,6 @@ NUM_CLASSES = 10
 DEBIAN_FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 _ENV_DIR = {"fashion-mnist": "INFGRAD_FASHION_MNIST_DIR", "mnist": "INFGRAD_MNIST_DIR"}
 _ENV_CACHE = "INFGRAD_CACHE_DIR"
-
-# IDX type codes (third magic byte) -> big-endian numpy dtype.
-_IDX_DTYPES = {
-    0x08: np.dtype(">u1"),
-    0x09: np.dtype(">i1"),
-    0x0B: np.dtype(">i2"),
-    0x0C: np.dtype(">i4"),
-    0x0D: np.dtype(">f4"),
-    0x0E: np.dtype(">f8"),
-}
-_GZIP_MAGIC = b"\x1f\x8b"
 
 _MIRRORS = {
     "fashion-mnist": ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
@@ -99,10 +92,6 @@ _CHECKSUMS = {
 }
 
 
-class DataError(ValueError):
-    """Missing or corrupt data; the message is one line naming the file and how to get the data."""
-
-
 def how_to_get(name: str, offer_download: bool = True) -> str:
     """One sentence telling a user how to obtain data set `name` ("fashion-mnist" or "mnist")."""
     _check_name(name)
@@ -126,112 +115,6 @@ def _check_name(name: str) -> None:
 def _check_split(split: str) -> None:
     if split not in SPLITS:
         raise ValueError(f"split={split!r}: choose one of {list(SPLITS)}")
-
-
-# --------------------------------------------------------------------------------------------
-# IDX reader
-# --------------------------------------------------------------------------------------------
-
-def parse_idx(data: bytes, source: str = "<bytes>", hint: str = "") -> np.ndarray:
-    """Decode the bytes of one (decompressed) IDX file into a native-endian numpy array.
-
-    IDX layout: magic 0x00 0x00 <type code> <ndim>, then ndim big-endian uint32 sizes, then
-    prod(sizes) big-endian items. Raises DataError on a bad magic number, an unknown type code,
-    a truncated header or body, or bytes beyond the declared size.
-    """
-    suffix = f"; {hint}" if hint else ""
-    if len(data) < 4:
-        raise DataError(f"{source}: truncated IDX file ({len(data)} bytes, no header){suffix}")
-    if data[0] != 0 or data[1] != 0:
-        raise DataError(f"{source}: not an IDX file (magic number starts {data[:2].hex()}, "
-                        f"expected 0000){suffix}")
-    type_code, ndim = data[2], data[3]
-    if type_code not in _IDX_DTYPES:
-        raise DataError(f"{source}: unknown IDX type code 0x{type_code:02x} (expected one of "
-                        f"{', '.join(f'0x{c:02x}' for c in _IDX_DTYPES)}){suffix}")
-    if ndim == 0:
-        raise DataError(f"{source}: IDX header declares 0 dimensions{suffix}")
-    header_size = 4 + 4 * ndim
-    if len(data) < header_size:
-        raise DataError(f"{source}: truncated IDX header ({len(data)} of {header_size} bytes){suffix}")
-    shape = tuple(int(s) for s in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
-    dtype = _IDX_DTYPES[type_code]
-    expected = header_size + math.prod(shape) * dtype.itemsize  # Python ints: no overflow
-    if len(data) < expected:
-        raise DataError(f"{source}: truncated IDX file ({len(data)} of {expected} bytes for shape "
-                        f"{shape}){suffix}")
-    if len(data) > expected:
-        raise DataError(f"{source}: {len(data) - expected} unexpected trailing bytes after the "
-                        f"IDX data of shape {shape}{suffix}")
-    array = np.frombuffer(data, dtype=dtype, offset=header_size).reshape(shape)
-    return array.astype(dtype.newbyteorder("="))  # a writable native-endian copy
-
-
-def _read_bytes(path: Path, hint: str) -> bytes:
-    """The decompressed bytes of `path` (gzip detected by its magic bytes, not by the suffix)."""
-    suffix = f"; {hint}" if hint else ""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found{suffix}") from None
-    except OSError as error:
-        raise DataError(f"{path}: cannot read ({error.strerror or error}){suffix}") from None
-    if raw[:2] != _GZIP_MAGIC:
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (EOFError, OSError, zlib.error) as error:
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise DataError(f"{path}: corrupt or truncated gzip data ({message}){suffix}") from None
-
-
-def read_idx(path: str | os.PathLike, hint: str = "") -> np.ndarray:
-    """Read an IDX file (.gz or raw) into a numpy array, validating the format (see `parse_idx`).
-
-    `hint` is appended to error messages (the loaders pass how to get the data set).
-    """
-    path = Path(path)
-    hint = hint or "re-download the file or see the README section 'Data'"
-    return parse_idx(_read_bytes(path, hint), source=str(path), hint=hint)
-
-
-def encode_idx(array: np.ndarray) -> bytes:
-    """The IDX bytes of `array` (uncompressed): the inverse of `parse_idx`."""
-    array = np.asarray(array)
-    codes = {dtype.newbyteorder("="): code for code, dtype in _IDX_DTYPES.items()}
-    native = array.dtype.newbyteorder("=")
-    if native not in codes:
-        raise ValueError(f"array.dtype={array.dtype}: IDX stores only "
-                         f"{sorted({str(d) for d in codes})}")
-    if not 1 <= array.ndim <= 255:
-        raise ValueError(f"array.ndim={array.ndim}: IDX needs 1 to 255 dimensions")
-    header = bytes([0, 0, codes[native], array.ndim]) + np.asarray(array.shape, ">u4").tobytes()
-    return header + np.ascontiguousarray(array, dtype=_IDX_DTYPES[codes[native]]).tobytes()
-
-
-def write_idx(path: str | os.PathLike, array: np.ndarray, compress: bool | None = None) -> Path:
-    """Write `array` as an IDX file, gzip-compressed when `compress` (default: name ends in .gz).
-
-    Used by the tests to make small files. Atomic: temporary file + rename.
-    """
-    path = Path(path)
-    data = encode_idx(array)
-    if compress if compress is not None else path.suffix == ".gz":
-        data = gzip.compress(data, mtime=0)
-    _atomic_write(path, data)
-    return path
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # --------------------------------------------------------------------------------------------
@@ -322,7 +205,7 @@ def verify_checksum(name: str, gz_name: str, data: bytes) -> bool:
     if expected.raw_sha256 is None:
         return False
     try:
-        raw = gzip.decompress(data) if data[:2] == _GZIP_MAGIC else data
+        raw = gzip.decompress(data) if data[:2] == GZIP_MAGIC else data
     except (EOFError, OSError, zlib.error):
         return False
     return hashlib.sha256(raw).hexdigest() == expected.raw_sha256

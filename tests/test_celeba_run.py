@@ -16,7 +16,7 @@ PARTITION = {f"{i:06d}.jpg": (2 if i % 4 == 0 else 0) for i in range(1, 25)}
 PER_ITERATION_COLUMNS = {"step", "loss", "eq3", "recon_sq", "kl_nats", "log_gamma_var", "gamma_var",
                          "gamma_std", "grad_z_norm", "grad_encoder_norm", "grad_decoder_norm",
                          "recon_term", "log_gamma_term", "kl_term", "mean_sigma_z", "active_dims"}
-SMOKE_ITERS = 8  # experiments.celeba.presets()["smoke"]
+SMOKE_ITERS = 8  # experiments.celeba.run.presets()["smoke"]
 
 
 @pytest.fixture(scope="module")
@@ -120,9 +120,9 @@ def test_grad_z_norm_is_the_per_sample_gradient_of_the_negative_elbo(mode):
     says so). Float32 round-off only: the two sides differ by one scaling by B and 1/B."""
     import torch
 
-    from experiments.celeba import IterationMetrics
-    from experiments.celeba_net import CelebaVAE
-    from experiments.losses import eq3_terms
+    from experiments.celeba.metrics import IterationMetrics
+    from experiments.celeba.net import CelebaVAE
+    from experiments.core.losses import eq3_terms
     from tests.tolerances import FLOAT32_RTOL
 
     torch.manual_seed(0)

@@ -1,4 +1,4 @@
-"""experiments/data.py: the IDX reader, the FashionMNIST / MNIST loaders of Table 1, Glow's padding.
+"""experiments/core/datasets.py (and core/idx.py): the IDX reader, the FashionMNIST / MNIST loaders of Table 1, Glow's padding.
 
 Real data: /usr/share/datasets/fashion-mnist (Debian `dataset-fashion-mnist`) and the MNIST test split
 in ../shared/data/mnist beside the repository. Nothing here touches the network: the one network
@@ -21,7 +21,7 @@ from hypothesis.extra import numpy as hnp
 from tests.tolerances import EXACT
 
 torch = pytest.importorskip("torch")
-from experiments import data  # noqa: E402  (after the torch skip: data.pad_to_32 needs torch)
+from experiments.core import datasets as data  # noqa: E402  (after the torch skip: data.pad_to_32 needs torch)
 
 FASHION_DIR = data.DEBIAN_FASHION_MNIST_DIR
 MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"

@@ -1,4 +1,5 @@
-"""Scoring for the outlier experiment (supplement section 6, Table 1): BPD per image and AUROC.
+"""Scoring shared by the experiments, first used for Table 1 (supplement section 6): BPD per image
+and AUROC.
 
 Per image: BPD from the negative ELBO (analytic KL, one reconstruction draw) and from the K-sample
 importance-weighted bound (losses.importance_weighted_nll); 8-bit conversion in losses.nats_to_bpd.
@@ -6,12 +7,12 @@ Outlier score = BPD (higher = more outlying); AUROC = P(score(outlier) > score(i
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import torch
+from tqdm import tqdm
 
-from experiments.losses import importance_weighted_nll, nats_to_bpd, vae_forward
+from experiments.core.losses import importance_weighted_nll, nats_to_bpd, vae_forward
+from experiments.core.train import as_unit_float
 
 
 def per_image_bpd(model, images: torch.Tensor, *, iw_samples: int, batch_size: int = 256,
@@ -23,10 +24,6 @@ def per_image_bpd(model, images: torch.Tensor, *, iw_samples: int, batch_size: i
     put in eval mode (batch norm running statistics), and the noise comes from a generator seeded
     with `seed`, so a call is reproducible.
     """
-    from tqdm import tqdm
-
-    from experiments.train import as_unit_float
-
     if images.shape[0] == 0:
         raise ValueError("images: nothing to evaluate (0 images)")
     device = torch.device(device)
@@ -73,32 +70,3 @@ def summarize(bpd: np.ndarray) -> dict[str, float]:
     bpd = np.asarray(bpd, dtype=np.float64)
     sem = float(bpd.std(ddof=1) / np.sqrt(bpd.size)) if bpd.size > 1 else float("nan")
     return {"mean": float(bpd.mean()), "sem": sem, "n": int(bpd.size)}
-
-
-def plot_histograms(per_kappa: dict[int, dict[str, np.ndarray]], path: str | Path,
-                    title: str = "Per-image BPD (negative ELBO)") -> Path:
-    """One panel per kappa: BPD histograms of each named set (e.g. FashionMNIST-Test, MNIST-Test)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    kappas = sorted(per_kappa)
-    fig, axes = plt.subplots(1, len(kappas), figsize=(4.2 * len(kappas), 3.4), squeeze=False)
-    for ax, kappa in zip(axes[0], kappas):
-        sets = per_kappa[kappa]
-        values = np.concatenate([np.asarray(v) for v in sets.values()])
-        lo, hi = np.percentile(values, [0.5, 99.5])
-        bins = np.linspace(lo, hi, 60)
-        for name, bpd in sets.items():
-            ax.hist(np.clip(bpd, lo, hi), bins=bins, alpha=0.5, density=True, label=name)
-        ax.set_title(f"kappa = {kappa}")
-        ax.set_xlabel("bits per dimension")
-    axes[0][0].set_ylabel("density")
-    axes[0][-1].legend(fontsize=8)
-    fig.suptitle(title)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path

@@ -1,5 +1,5 @@
 """The VAE of the CelebA experiment (main-text Figure 4; supplement section 7, "Gradient Magnitude and
-MMD Experiments"), following the VAE protocol of experiments/models.py.
+MMD Experiments"), following the VAE protocol of experiments/core/models.py.
 
 Convention: decoder N(mu_x(z), gamma I) with one scalar gamma, the theory's decoder VARIANCE, stored as
 the 0-dim parameter `log_gamma_var`; `requires_grad=False` on it keeps gamma fixed (arm 2 of Figure 4).
@@ -51,7 +51,7 @@ class CelebaVAE(nn.Module):
     Decoder (the encoder reversed): fully connected kappa -> 64, reshaped to (b, s, s) (b = 4, s = 4 at
     128; b = 16, s = 2 at 64), a 1x1 conv b -> 1024 with batch norm + ReLU, four transposed convs
     (kernel 5, stride 2; 512/256/128/64 channels times `width`; batch norm + ReLU) and a fifth to
-    `image_channels` with no activation: mu_x(z) is unconstrained, as in experiments/models.py.
+    `image_channels` with no activation: mu_x(z) is unconstrained, as in experiments/outlier/model.py.
     """
 
     def __init__(self, size: int = 128, image_channels: int = 3, kappa: int = 64,

@@ -1,4 +1,5 @@
-"""experiments/models.py: the outlier-experiment VAE of supplement section 7 and the VAE protocol."""
+"""experiments/outlier/model.py: the outlier-experiment VAE of supplement section 7, and the VAE protocol
+of experiments/core/models.py."""
 from __future__ import annotations
 
 import math
@@ -8,7 +9,8 @@ import pytest
 torch = pytest.importorskip("torch")
 from torch import nn
 
-from experiments.models import OutlierVAE, VAEProtocol, gamma_std, gamma_var
+from experiments.core.models import VAEProtocol, gamma_std, gamma_var
+from experiments.outlier.model import OutlierVAE
 from tests.tolerances import FLOAT32_RTOL
 
 
