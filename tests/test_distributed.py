@@ -15,7 +15,7 @@ from torch import nn
 
 from experiments.runs import read_metrics
 from experiments.train import PRESETS, override, seed_everything, train
-from tests.tolerances import DATA_PARALLEL_RTOL
+from infgrad.tolerances import DATA_PARALLEL_RTOL
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = 8

@@ -11,7 +11,7 @@ torch = pytest.importorskip("torch")
 from experiments.evaluate import auroc, per_image_bpd, plot_histograms, summarize
 from experiments.losses import nats_to_bpd, vae_forward
 from experiments.models import OutlierVAE
-from tests.tolerances import FLOAT32_RTOL, ROUNDOFF_RTOL
+from infgrad.tolerances import FLOAT32_RTOL, ROUNDOFF_RTOL
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

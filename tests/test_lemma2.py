@@ -9,14 +9,14 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize_scalar
 
-from tests.strategies import affine_vae_problems, log_gamma_vars, positive_log_uniform, seeds, subspace_data
-from tests.tolerances import (
+from infgrad.tolerances import (
     OPTIMIZER_ARGMIN_RTOL,
     OPTIMIZER_SLOPE_ATOL,
     OPTIMIZER_VALUE_RTOL,
     ROUNDOFF_ATOL,
     ROUNDOFF_RTOL,
 )
+from tests.strategies import affine_vae_problems, log_gamma_vars, positive_log_uniform, seeds, subspace_data
 from theory.lemma2 import (
     cost_eq13,
     cost_eq14,

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from scipy.optimize import minimize_scalar
 
+from infgrad.tolerances import RATE_SLOPE_ATOL, ROUNDOFF_ATOL, ROUNDOFF_RTOL
 from tests.strategies import affine_vae_problems, decoder_problems, seeds
-from tests.tolerances import RATE_SLOPE_ATOL, ROUNDOFF_ATOL, ROUNDOFF_RTOL
 from theory.lemma3 import eq17_constant, gamma_star, gamma_star_affine, loss_eq17, loss_eq18, loss_eq19
 from theory.objective import objective_eq22
 from theory.penalties import log_penalty

@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch")
 from experiments.losses import (eq3_terms, gaussian_log_density, importance_weighted_nll,
                                 nats_to_bpd, vae_forward)
 from experiments.models import OutlierVAE
-from tests.tolerances import FLOAT32_RTOL, MC_SIGMAS, ROUNDOFF_RTOL
+from infgrad.tolerances import FLOAT32_RTOL, MC_SIGMAS, ROUNDOFF_RTOL
 from theory.vae_loss import neg_elbo_per_sample, vae_loss_eq3, vae_loss_eq3_per_sample
 
 

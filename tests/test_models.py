@@ -9,7 +9,7 @@ torch = pytest.importorskip("torch")
 from torch import nn
 
 from experiments.models import OutlierVAE, VAEProtocol, gamma_std, gamma_var
-from tests.tolerances import FLOAT32_RTOL
+from infgrad.tolerances import FLOAT32_RTOL
 
 
 @pytest.fixture(scope="module")

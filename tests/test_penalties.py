@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from infgrad.tolerances import FINITE_DIFFERENCE_RTOL, ROUNDOFF_RTOL
 from tests.strategies import positive_log_uniform
-from tests.tolerances import FINITE_DIFFERENCE_RTOL, ROUNDOFF_RTOL
 from theory.penalties import penalty_family, sqrt_shift
 
 FAMILY = penalty_family(1e-2)

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from scipy.optimize import brentq
 from scipy.special import logit as scipy_logit
 
+from infgrad.tolerances import OPTIMIZER_ARGMIN_RTOL, ROOT_FIND_RTOL, ROUNDOFF_ATOL, ROUNDOFF_RTOL
 from tests.strategies import positive_log_uniform, seeds, theorem4_settings
-from tests.tolerances import OPTIMIZER_ARGMIN_RTOL, ROOT_FIND_RTOL, ROUNDOFF_ATOL, ROUNDOFF_RTOL
 from theory.objective import infinite_indicator, objective_eq22
 from theory.penalties import indicator, linear, log_penalty, log_shift, penalty_family, ratio, sqrt_penalty, sqrt_shift
 from theory.theorem4 import (

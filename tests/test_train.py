@@ -21,7 +21,7 @@ from experiments.runs import CONFIG_NAME, prepare_run_dir, read_metrics
 from experiments.runs import SNAPSHOT_DIR, load_checkpoint
 from experiments.train import (PRESETS, TrainConfig, batch_indices, override, seed_everything,
                                snapshot_steps, train)
-from tests.tolerances import FLOAT32_RTOL
+from infgrad.tolerances import FLOAT32_RTOL
 from theory.vae_loss import neg_elbo_per_sample, vae_loss_eq3
 
 ROOT = Path(__file__).resolve().parents[1]

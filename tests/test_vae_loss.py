@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from scipy.stats import norm
 
+from infgrad.tolerances import MC_SIGMAS, ROUNDOFF_ATOL, ROUNDOFF_RTOL
 from tests.strategies import affine_vae_problems, log_gamma_vars, seeds
-from tests.tolerances import MC_SIGMAS, ROUNDOFF_ATOL, ROUNDOFF_RTOL
 from theory.vae_loss import (
     affine_vae_loss_eq3,
     kl_terms_eq3,

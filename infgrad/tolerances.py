@@ -1,6 +1,7 @@
-"""Every tolerance of the suite, named by the SOURCE of the error rather than by the test.
+"""Every tolerance of the project, named by the SOURCE of the error rather than by the test.
 
-A test imports the entry whose reason fits; a local override carries a comment saying why.
+Shared by the test suite (tests/) and the `infgrad verify` reporter (infgrad/verify.py): a check
+imports the entry whose reason fits; a local override carries a comment saying why.
 Append new entries at the end of the section they belong to, with the reason beside them.
 """
 
