@@ -113,6 +113,19 @@ def test_eq12_expression_grows_without_bound_as_gamma_goes_to_zero(a, b, c):
     assert values[-1] > 1e6 - 2.8e3
 
 
+@given(problem=affine_vae_problems(max_kappa=1), log_gamma_var=log_gamma_vars(1e-12, 1e2))
+def test_eq12_expression_is_eq11_for_one_latent_column(problem, log_gamma_var):
+    """Closed-form companion of the limit above: for kappa = 1, (11) is exactly the expression of
+    (12) with a = (1/n) sum_i ||x_i - w mu_i - b||^2, b = ||w||^2, c = d - 1, plus (1/n) sum_i mu_i^2."""
+    p = problem
+    a = float(np.mean(np.sum((p.X - p.W @ p.mu_z - p.b[:, None]) ** 2, axis=0)))
+    gamma = math.exp(log_gamma_var)
+    via12 = float(eq12_expression(a, float(np.sum(p.W**2)), p.d - 1, gamma)) + float(np.mean(p.mu_z**2))
+    eq11 = loss_eq11(p.X, p.W, p.b, p.mu_z, log_gamma_var)
+    scale = a / gamma + p.d * abs(log_gamma_var) + abs(math.log(gamma + np.sum(p.W**2))) + np.mean(p.mu_z**2)
+    assert abs(eq11 - via12) <= ROUNDOFF_RTOL * scale
+
+
 @given(problem=affine_vae_problems())
 def test_reparameterization_13_to_14_keeps_the_cost_and_the_constraint(problem):
     """(13) -> (14) with W = W_unit diag(omega), z = omega * mu, omega_k = ||w_k|| (the norm: the

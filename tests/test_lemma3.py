@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 from scipy.optimize import minimize_scalar
 
 from infgrad.tolerances import BRENT_XTOL, RATE_SLOPE_ATOL, ROUNDOFF_ATOL, ROUNDOFF_RTOL, value_only_argmin_rtol
@@ -80,6 +81,23 @@ def test_eq17_tends_to_eq18_like_sigma_squared(seed):
     assert np.all(gaps > 0) or np.all(gaps < 0)
     slope = np.polyfit(np.log(sigmas), np.log(np.abs(gaps)), 1)[0]
     np.testing.assert_allclose(slope, 2.0, atol=RATE_SLOPE_ATOL)
+
+
+@given(problem=affine_vae_problems(), log_sigma=st.floats(-12.0, 0.0))
+def test_eq17_minus_eq18_in_closed_form_for_an_affine_decoder(problem, log_sigma):
+    """Closed-form companion of the fitted slope 2: for mu_x(z) = W z + b with the exact expectation,
+    gamma* = e + sigma^2 ||W||_F^2 / d (e = the error at the means, per entry), so (17) - (18) =
+    d log(1 + sigma^2 ||W||_F^2 / (d e)) = sigma^2 ||W||_F^2 / e + O(sigma^4)."""
+    p = problem
+    d = p.d
+    log_sigma_z = np.full_like(p.mu_z, log_sigma)
+    eq17_exact = d * math.log(gamma_star_affine(p.X, p.W, p.b, p.mu_z, log_sigma_z)) + np.sum(p.mu_z**2) / p.X.shape[1]
+    recon_at_mu = p.W @ p.mu_z + p.b[:, None]
+    error = float(np.mean((p.X - recon_at_mu) ** 2))
+    expected = d * math.log1p(math.exp(2 * log_sigma) * np.sum(p.W**2) / (d * error))
+    gap = eq17_exact - loss_eq18(p.X, recon_at_mu, p.mu_z)
+    # the difference of two O(|loss|) numbers: round-off relative to them, not to the (small) gap
+    assert abs(gap - expected) <= ROUNDOFF_RTOL * (abs(eq17_exact) + 1.0)
 
 
 @given(problem=decoder_problems())

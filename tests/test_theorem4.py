@@ -95,6 +95,9 @@ def test_z2_zero_minimizes_the_theta1_cost(settings, z2_scale, seed):
     for h in (log_shift(1e-2), linear(), sqrt_shift(1e-2), ratio(1e-2), indicator()):
         moved = objective_eq22(X, Z, decoder_eq20(Z, 1.0, eps, C), lambda u: 0.0 * u, h)
         assert moved > cost_theta1(h, X, eps, C)
+        # in closed form: the excess is (1/2) [h((1/n)||z_2||^2) - h(0)] (z_2 leaves the decoder alone)
+        excess = 0.5 * (float(h(np.mean(Z[1] ** 2))) - float(h(0.0)))
+        assert moved - cost_theta1(h, X, eps, C) == pytest.approx(excess, rel=ROUNDOFF_RTOL, abs=ROUNDOFF_ATOL * abs(moved))
 
 
 @given(settings=theorem4_settings())
