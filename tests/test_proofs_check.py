@@ -172,22 +172,22 @@ def test_erratum_must_cite_an_equation():
 
 def test_every_step_has_a_mutation_case():
     """A step added without a companion wrong formula fails this test."""
-    assert {s.id for s in STEPS} == {m.step for m in PROOF_MUTATIONS}
+    assert {s.id for s in STEPS} == {m.case for m in PROOF_MUTATIONS}
 
 
-@pytest.mark.parametrize("mutation", PROOF_MUTATIONS, ids=[f"{m.step}:{m.name}" for m in PROOF_MUTATIONS])
+@pytest.mark.parametrize("mutation", PROOF_MUTATIONS, ids=[f"{m.case}:{m.name}" for m in PROOF_MUTATIONS])
 def test_a_wrong_formula_turns_its_step_red(mutation, outcomes, monkeypatch, capsys):
     """With the formula the step confirms replaced by a wrong one, the step FAILs, the summary line
     counts it and `python -m proofs_check` exits 1. The other steps return their results of the
     unmutated run (cached), so each case runs only the step under test."""
     mutation.apply(monkeypatch)
-    steps = [one if one.id == mutation.step else replace(one, check=lambda cached=outcomes[one.id].result: cached)
+    steps = [one if one.id == mutation.case else replace(one, check=lambda cached=outcomes[one.id].result: cached)
              for one in STEPS]
     assert main([], steps=steps) == 1
     printed = capsys.readouterr().out
     failures = printed.split("\nFailures\n", 1)[1]
     # rejected by the derivation itself (a require), not by a crash of the wrong formula
-    assert f"[{mutation.step}] DerivationError:" in failures, mutation.why
+    assert f"[{mutation.case}] DerivationError:" in failures, mutation.why
     counts = re.search(r"(\d+) steps: (\d+) pass, (\d+) findings \(corrected statement proved\), (\d+) fail", printed)
     total, passed, findings, failed = map(int, counts.groups())
     assert total == len(STEPS) and failed >= 1 and passed + findings + failed == total

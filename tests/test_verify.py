@@ -123,27 +123,27 @@ def _check_of(row_id: str, rows_by_check) -> str:
 
 def test_every_row_has_a_mutation_case(rows):
     """A row added without a companion wrong implementation fails this test."""
-    assert {r.id for r in rows} == {m.row for m in MUTATIONS}
+    assert {r.id for r in rows} == {m.case for m in MUTATIONS}
 
 
-@pytest.mark.parametrize("mutation", MUTATIONS, ids=[f"{m.row}:{m.name}" for m in MUTATIONS])
+@pytest.mark.parametrize("mutation", MUTATIONS, ids=[f"{m.case}:{m.name}" for m in MUTATIONS])
 def test_a_wrong_implementation_turns_its_row_red(mutation, rows, rows_by_check, monkeypatch, capsys):
     """With the project function replaced by a wrong one, the row FAILs, the summary line counts
     it and `infgrad verify` exits 1. The checks that do not contain the row return their rows of
     the unmutated run (cached), so each case runs only the check under test."""
-    target = _check_of(mutation.row, rows_by_check)
+    target = _check_of(mutation.case, rows_by_check)
     mutation.apply(monkeypatch)
     checks = [one if one.id == target else replace(one, run=lambda s, cached=rows_by_check[one.id]: cached)
               for one in verify.CHECKS]
     monkeypatch.setattr(verify, "CHECKS", checks)
     assert main(["verify", "--json"]) == 1
     printed = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
-    assert printed[mutation.row]["status"] == "FAIL", mutation.why
+    assert printed[mutation.case]["status"] == "FAIL", mutation.why
     failed = sum(r["status"] == "FAIL" for r in printed.values())
     assert main(["verify"]) == 1
     out = capsys.readouterr().out
     assert f"\n{len(rows) - failed}/{len(rows)} claims pass" in out
-    claim = next(r.claim for r in rows if r.id == mutation.row)
+    claim = next(r.claim for r in rows if r.id == mutation.case)
     assert any(line.startswith(claim) and line.rstrip().endswith("FAIL") for line in out.splitlines())
 
 

@@ -7,29 +7,11 @@ one; test_verify.py fails when a row is added without one.
 """
 from __future__ import annotations
 
-import importlib
 import math
-from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
-
-@dataclass(frozen=True)
-class Mutation:
-    row: str
-    target: str  # "package.module.function"
-    make: Callable[[Callable], Callable]  # the original function -> the wrong one
-    why: str
-
-    @property
-    def name(self) -> str:
-        return self.target.rsplit(".", 1)[-1]
-
-    def apply(self, monkeypatch) -> None:
-        module_name, attribute = self.target.rsplit(".", 1)
-        module = importlib.import_module(module_name)
-        monkeypatch.setattr(module, attribute, self.make(getattr(module, attribute)))
+from tests.mutations import Mutation
 
 
 def _scan_with(change):
