@@ -7,7 +7,7 @@ the tolerance and its entry in infgrad/tolerances.py, and PASS or FAIL. Exit sta
 row passes. `--json` prints the rows as a JSON list of objects with the keys id, claim, equation,
 quantity, measured, expected, tolerance, tolerance_source, passed, status and note; measured and
 expected are JSON numbers (or lists of numbers) where they are numbers, strings for a qualitative
-expectation ("strictly decreasing"), and the strings "inf", "-inf", "nan" for non-finite values.
+expectation (">= 0", "0 < eps* < inf, sign change at eps*"), and the strings "inf", "-inf", "nan" for non-finite values.
 numpy/scipy only (no torch). The rows live in infgrad/verify/{lemma2,lemma3,theorem4}.py.
 """
 from __future__ import annotations
@@ -23,12 +23,15 @@ from infgrad.verify import lemma2, lemma3, theorem4
 from infgrad.verify.rows import Check, Row, Settings, fmt
 from theory._checks import dimension, finite_scalar
 
-__all__ = ["CHECKS", "Check", "Row", "Settings", "collect_rows", "format_table", "to_json", "add_arguments", "run"]
+__all__ = ["CHECKS", "Check", "Row", "Settings", "settings_from", "collect_rows", "summary_line", "format_table",
+           "to_json", "add_arguments", "run"]
 
 CHECKS: list[Check] = [*lemma2.CHECKS, *lemma3.CHECKS, *theorem4.CHECKS]  # in paper order
+DEFAULTS = Settings()
 
 
-def settings_from(seed=0, segment_low=0.7, penalty_shift=1e-2, n=256) -> Settings:
+def settings_from(seed=DEFAULTS.seed, segment_low=DEFAULTS.segment_low, penalty_shift=DEFAULTS.penalty_shift,
+                  n=DEFAULTS.n) -> Settings:
     """Validated settings; a ValueError names the argument."""
     segment_low = finite_scalar("segment_low", segment_low)
     if not 0.5 < segment_low < 1:
@@ -44,7 +47,8 @@ def settings_from(seed=0, segment_low=0.7, penalty_shift=1e-2, n=256) -> Setting
     return Settings(seed=seed, segment_low=segment_low, penalty_shift=penalty_shift, n=n)
 
 
-def collect_rows(seed: int = 0, segment_low: float = 0.7, penalty_shift: float = 1e-2, n: int = 256) -> list[Row]:
+def collect_rows(seed=DEFAULTS.seed, segment_low=DEFAULTS.segment_low, penalty_shift=DEFAULTS.penalty_shift,
+                 n=DEFAULTS.n) -> list[Row]:
     """Every check of CHECKS, in paper order. Raises ValueError (naming the argument) for bad settings."""
     settings = settings_from(seed, segment_low, penalty_shift, n)
     return [row for one in CHECKS for row in one.run(settings)]
@@ -93,14 +97,14 @@ def to_json(rows: list[Row]) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the rows as a JSON list (numbers as numbers)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of every random problem (default %(default)s)")
-    parser.add_argument("--segment-low", type=float, default=0.7, metavar="C",
+    parser.add_argument("--seed", type=int, default=DEFAULTS.seed, help="seed of every random problem (default %(default)s)")
+    parser.add_argument("--segment-low", type=float, default=DEFAULTS.segment_low, metavar="C",
                         help="Theorem 4: the data's t(z) is uniform on [C, 1), Eq. (21); the theorem needs "
                              "1/2 < C < 1 (default %(default)s)")
-    parser.add_argument("--penalty-shift", type=float, default=1e-2, metavar="c",
+    parser.add_argument("--penalty-shift", type=float, default=DEFAULTS.penalty_shift, metavar="c",
                         help="Theorem 4: shift c of the bounded penalties log(u + c), sqrt(u + c) - sqrt(c), "
                              "u/(u + c) (default %(default)s)")
-    parser.add_argument("--n", type=int, default=256, help="Theorem 4: number of samples (default %(default)s)")
+    parser.add_argument("--n", type=int, default=DEFAULTS.n, help="Theorem 4: number of samples (default %(default)s)")
 
 
 def run(args) -> int:
