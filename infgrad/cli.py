@@ -11,7 +11,7 @@ import importlib
 import sys
 
 SUBCOMMANDS = {
-    "verify": ("theory.verify", "numerical checks of Lemma 2, Lemma 3 and Theorem 4 (Eq. 11-25)"),
+    "verify": ("infgrad.verify", "numerical checks of Lemma 2, Lemma 3 and Theorem 4 (Eq. 11-25)"),
     "figures": ("figures.build", "draw every figure of the tutorial (figures/README.md)"),
     "outlier": ("experiments.outlier.run", "Table 1: FashionMNIST inliers vs MNIST outliers"),
     "celeba": ("experiments.celeba.run", "Figure 4: learned gamma vs gamma fixed at gamma*"),

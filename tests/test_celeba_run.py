@@ -123,7 +123,7 @@ def test_grad_z_norm_is_the_per_sample_gradient_of_the_negative_elbo(mode):
     from experiments.celeba.metrics import IterationMetrics
     from experiments.celeba.net import CelebaVAE
     from experiments.core.losses import eq3_terms
-    from tests.tolerances import FLOAT32_RTOL
+    from infgrad.tolerances import FLOAT32_RTOL
 
     torch.manual_seed(0)
     model = CelebaVAE(size=64, image_channels=1, kappa=64, width=1 / 16).train(mode == "train")
@@ -154,7 +154,7 @@ def test_gamma_floors_add_one_clamped_arm_each_with_rows_and_resume(smoke_run, t
     geometric mean of 1 (gamma at step 0) and arm 1's final gamma, so arm 1 goes below it."""
     import shutil
 
-    from tests.tolerances import FLOAT32_RTOL
+    from infgrad.tolerances import FLOAT32_RTOL
 
     _, data, smoke_out = smoke_run
     out = tmp_path / "out"

@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tests.tolerances import EXACT
+from infgrad.tolerances import EXACT
 
 torch = pytest.importorskip("torch")
 from experiments.core import datasets as data  # noqa: E402  (after the torch skip: data.pad_to_32 needs torch)

@@ -17,7 +17,7 @@ from experiments.core.cli import override
 from experiments.core.runs import read_metrics
 from experiments.core.train import seed_everything, train
 from experiments.outlier.presets import PRESETS
-from tests.tolerances import DATA_PARALLEL_RTOL
+from infgrad.tolerances import DATA_PARALLEL_RTOL
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = 8

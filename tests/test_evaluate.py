@@ -13,7 +13,7 @@ from experiments.core.evaluate import auroc, per_image_bpd, summarize
 from experiments.core.losses import nats_to_bpd, vae_forward
 from experiments.outlier.model import OutlierVAE
 from experiments.outlier.report import plot_histograms
-from tests.tolerances import FLOAT32_RTOL, ROUNDOFF_RTOL
+from infgrad.tolerances import FLOAT32_RTOL, ROUNDOFF_RTOL
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -10,7 +10,7 @@ import pytest
 
 from figures import build, theorem4_figs
 from figures._common import read_data, render, to_jsonable
-from tests.tolerances import FIGURE_DATA_ATOL, FIGURE_DATA_RTOL, FIGURE_RATE_SLOPE_ATOL, ROOT_FIND_RTOL, ROUNDOFF_RTOL
+from infgrad.tolerances import FIGURE_DATA_ATOL, FIGURE_DATA_RTOL, FIGURE_RATE_SLOPE_ATOL, ROOT_FIND_RTOL, ROUNDOFF_RTOL
 from theory.theorem4 import crossover_eps_closed_form
 
 

@@ -9,14 +9,17 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize_scalar
 
-from tests.strategies import affine_vae_problems, log_gamma_vars, positive_log_uniform, seeds, subspace_data
-from tests.tolerances import (
+from infgrad.tolerances import (
+    BRENT_XTOL,
     OPTIMIZER_ARGMIN_RTOL,
     OPTIMIZER_SLOPE_ATOL,
     OPTIMIZER_VALUE_RTOL,
     ROUNDOFF_ATOL,
     ROUNDOFF_RTOL,
+    value_only_argmin_rtol,
 )
+from tests.strategies import affine_vae_problems, log_gamma_vars, positive_log_uniform, seeds, subspace_data
+from theory import subspace
 from theory.lemma2 import (
     cost_eq13,
     cost_eq14,
@@ -47,18 +50,8 @@ def _coordinate_argmin(fun, shape, start):
             y = x.copy()
             y[j] = value
             return fun(y.reshape(shape))
-        x[j] = minimize_scalar(along, bracket=(-2.0, 0.0), method="brent", options={"xtol": 1e-12}).x
+        x[j] = minimize_scalar(along, bracket=(-2.0, 0.0), method="brent", options={"xtol": BRENT_XTOL}).x
     return x.reshape(shape)
-
-
-def _value_only_rtol(loss: float, curvature: float) -> float:
-    """How well an argmin found from float64 values alone pins down sigma^2 = exp(2 log sigma).
-
-    Values within ~4 eps |f| of the minimum are indistinguishable, and f(l* + delta) - f(l*) =
-    (curvature/2) delta^2, so |delta| <= sqrt(8 eps |f| / curvature); sigma^2 moves by 2 |delta|.
-    (The curvature in log sigma at the optimum is 4 per coordinate, divided by n when the
-    coordinate belongs to one sample.) Brent's xtol 1e-12 adds a little."""
-    return 2.0 * math.sqrt(8.0 * np.finfo(float).eps * max(abs(loss), 1.0) / curvature) + 1e-10
 
 
 @given(problem=affine_vae_problems())
@@ -70,7 +63,7 @@ def test_sigma_star_is_the_numerical_argmin_of_eq3(problem):
     fun = lambda ls: affine_vae_loss_eq3(p.X, p.W, p.b, p.mu_z, ls, p.log_gamma_var)  # noqa: E731
     found = _coordinate_argmin(fun, (p.kappa,), 0.0)
     base = fun(star)
-    np.testing.assert_allclose(np.exp(2 * found), np.exp(2 * star), rtol=_value_only_rtol(base, 4.0))
+    np.testing.assert_allclose(np.exp(2 * found), np.exp(2 * star), rtol=value_only_argmin_rtol(base, 4.0, power=2.0))
     for k in range(p.kappa):
         for step in (-1e-3, 1e-3):
             moved = star.copy()
@@ -87,7 +80,8 @@ def test_per_sample_sigma_has_the_same_minimizer(problem):
     fun = lambda ls: affine_vae_loss_eq3(p.X, p.W, p.b, p.mu_z, ls, p.log_gamma_var)  # noqa: E731
     found = _coordinate_argmin(fun, (p.kappa, n), 0.0)
     star = sigma_z_star(p.W, p.log_gamma_var)
-    rtol = _value_only_rtol(fun(found), 4.0 / n)
+    # curvature 4/n: one sample's log sigma enters the mean over n samples
+    rtol = value_only_argmin_rtol(fun(found), 4.0 / n, power=2.0)
     np.testing.assert_allclose(np.exp(2 * found), np.repeat(star[:, None], n, 1), rtol=rtol)
 
 
@@ -117,6 +111,19 @@ def test_eq12_expression_grows_without_bound_as_gamma_goes_to_zero(a, b, c):
     tail = gamma < a / (1 + abs(c))
     assert np.all(np.diff(values[tail]) > 0)
     assert values[-1] > 1e6 - 2.8e3
+
+
+@given(problem=affine_vae_problems(max_kappa=1), log_gamma_var=log_gamma_vars(1e-12, 1e2))
+def test_eq12_expression_is_eq11_for_one_latent_column(problem, log_gamma_var):
+    """Closed-form companion of the limit above: for kappa = 1, (11) is exactly the expression of
+    (12) with a = (1/n) sum_i ||x_i - w mu_i - b||^2, b = ||w||^2, c = d - 1, plus (1/n) sum_i mu_i^2."""
+    p = problem
+    a = float(np.mean(np.sum((p.X - p.W @ p.mu_z - p.b[:, None]) ** 2, axis=0)))
+    gamma = math.exp(log_gamma_var)
+    via12 = float(eq12_expression(a, float(np.sum(p.W**2)), p.d - 1, gamma)) + float(np.mean(p.mu_z**2))
+    eq11 = loss_eq11(p.X, p.W, p.b, p.mu_z, log_gamma_var)
+    scale = a / gamma + p.d * abs(log_gamma_var) + abs(math.log(gamma + np.sum(p.W**2))) + np.mean(p.mu_z**2)
+    assert abs(eq11 - via12) <= ROUNDOFF_RTOL * scale
 
 
 @given(problem=affine_vae_problems())
@@ -215,9 +222,7 @@ def test_gamma_to_zero_measured_slope_and_active_columns(d, kappa, r):
     the grid. The minimum falls with slope d - r in log gamma; exactly r columns of W stay away
     from zero (||w||^2 -> lambda_j - gamma) and kappa - r columns are switched off
     (||w||^2 / gamma < 1e-6, i.e. sigma_k^2 = gamma / (gamma + ||w||^2) > 1 - 1e-6: q = prior)."""
-    rng = np.random.default_rng(d * 100 + kappa * 10 + r)
-    A = np.linalg.qr(rng.standard_normal((d, r)))[0]
-    X = A @ (rng.standard_normal((r, 30)) * 2.0) + rng.standard_normal((d, 1))
+    X = subspace.subspace_data(d, r, 30, seed=d * 100 + kappa * 10 + r, scales=np.full(r, 2.0))
     log_gammas = np.log(np.geomspace(1e-2, 1e-8, 7))
     scan = gamma_to_zero_scan(X, kappa, log_gammas)
     np.testing.assert_allclose(scan["slope"], d - r, atol=OPTIMIZER_SLOPE_ATOL)

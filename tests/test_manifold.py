@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.tolerances import ROUNDOFF_ATOL, ROUNDOFF_RTOL
+from infgrad.tolerances import ROUNDOFF_ATOL, ROUNDOFF_RTOL
 from theory import manifold
 
 

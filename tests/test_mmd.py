@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from experiments.core import mmd
-from tests.tolerances import MC_SIGMAS, ROUNDOFF_ATOL, ROUNDOFF_RTOL
+from infgrad.tolerances import MC_SIGMAS, ROUNDOFF_ATOL, ROUNDOFF_RTOL
 
 
 def brute_force_mmd2(x, y, scales=mmd.IMQ_SCALES):

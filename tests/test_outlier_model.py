@@ -11,7 +11,7 @@ from torch import nn
 
 from experiments.core.models import VAEProtocol, gamma_std, gamma_var
 from experiments.outlier.model import OutlierVAE
-from tests.tolerances import FLOAT32_RTOL
+from infgrad.tolerances import FLOAT32_RTOL
 
 
 @pytest.fixture(scope="module")

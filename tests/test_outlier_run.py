@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch")
 from experiments.core import datasets as data
 from experiments.outlier.report import PAPER_TABLE1, SETS
 from infgrad.cli import main
-from tests.tolerances import ROUNDOFF_RTOL
+from infgrad.tolerances import ROUNDOFF_RTOL
 
 MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 

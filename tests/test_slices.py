@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.tolerances import FIGURE_RATE_SLOPE_ATOL, ROUNDOFF_RTOL
+from infgrad.tolerances import FIGURE_RATE_SLOPE_ATOL, ROUNDOFF_RTOL
 from theory import lemma2, slices
 
 GAMMAS = (1.0, 1e-1, 1e-2, 1e-3)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.tolerances import FINITE_DIFFERENCE_RTOL, ROUNDOFF_RTOL
+from infgrad.tolerances import FINITE_DIFFERENCE_RTOL, ROUNDOFF_RTOL
 from theory import penalties, theorem4, theta_path
 
 C, EPS, N = 0.7, 0.1, 32

@@ -22,7 +22,7 @@ from experiments.core.runs import SNAPSHOT_DIR, load_checkpoint
 from experiments.core.train import TrainConfig, batch_indices, seed_everything, snapshot_steps, train
 from experiments.outlier.model import OutlierVAE
 from experiments.outlier.presets import PRESETS
-from tests.tolerances import FLOAT32_RTOL
+from infgrad.tolerances import FLOAT32_RTOL
 from theory.vae_loss import neg_elbo_per_sample, vae_loss_eq3
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,6 +1,7 @@
-"""Every tolerance of the suite, named by the SOURCE of the error rather than by the test.
+"""Every tolerance of the project, named by the SOURCE of the error rather than by the test.
 
-A test imports the entry whose reason fits; a local override carries a comment saying why.
+Shared by the test suite (tests/) and the `infgrad verify` reporter (infgrad/verify.py): a check
+imports the entry whose reason fits; a local override carries a comment saying why.
 Append new entries at the end of the section they belong to, with the reason beside them.
 """
 
@@ -53,3 +54,34 @@ FIGURE_RATE_SLOPE_ATOL = 0.05
 # orders of magnitude but not to 1e-6 relative on the plotted values.
 FIGURE_DATA_RTOL = 1e-6
 FIGURE_DATA_ATOL = 1e-9
+
+# --- value-only minimizers (Brent on float64 values, no gradient formula) ------------------------
+# Brent's xtol; scipy adds an absolute 1e-11 to it, so the argmin's own stopping error in the
+# log-parameter is below 2 (1e-12 |x| + 1e-11) <~ 1e-10 for |x| <~ 10.
+BRENT_XTOL = 1e-12
+
+
+def value_only_argmin_rtol(value: float, curvature: float, power: float = 1.0) -> float:
+    """How well an argmin found from float64 values alone pins down exp(power * v), v the log-parameter.
+
+    Values within ~4 eps |f| of the minimum are indistinguishable, and f(v* + delta) - f(v*) =
+    (curvature / 2) delta^2, so |delta| <= sqrt(8 eps |f| / curvature) (|f| at least 1: the
+    absolute round-off of O(1) terms); exp(power v) moves by power |delta| relative. 1e-10 covers
+    Brent's own stopping error (BRENT_XTOL's note).
+    """
+    eps = 2.220446049250313e-16  # float64 machine epsilon
+    return power * (8.0 * eps * max(abs(value), 1.0) / curvature) ** 0.5 + 1e-10
+
+
+# --- switched-off latent columns (Lemma 2, gamma -> 0) ------------------------------------------
+# A column of W is "off" when ||w_k||^2 / gamma < 1e-6, i.e. its posterior variance
+# gamma / (gamma + ||w_k||^2) is the prior's 1 to within 1e-6. At gamma = 1e-8 L-BFGS (gtol 1e-10)
+# leaves the off columns at ratios <= 2e-13 (measured), the active ones at (lambda_j - gamma) / gamma
+# >= 1e6 for any eigenvalue lambda_j >= 1e-2: the threshold sits far from both.
+SWITCHED_OFF_RATIO = 1e-6
+
+# --- crossover eps* of Theorem 4: where the two costs change order --------------------------------
+# The sign of cost_theta0 - cost_theta1 is checked at eps* (1 -/+ CROSSOVER_SIGN_STEP): 1e3 times
+# ROOT_FIND_RTOL away from the root, and the cost gap has an O(1) slope in log eps there, so its
+# value (~1e-6 times the costs) is ten orders of magnitude above the costs' float64 round-off.
+CROSSOVER_SIGN_STEP = 1e-6
