@@ -7,10 +7,13 @@ import math
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+from tests.experiments_support import needs_experiments
+
+torch = needs_experiments()
 
 from experiments.core.losses import (eq3_terms, gaussian_log_density, importance_weighted_nll,
                                 nats_to_bpd, vae_forward)
+from experiments.core.models import set_log_gamma_var
 from experiments.outlier.model import OutlierVAE
 from infgrad.tolerances import FLOAT32_RTOL, MC_SIGMAS, ROUNDOFF_RTOL
 from theory.vae_loss import neg_elbo_per_sample, vae_loss_eq3, vae_loss_eq3_per_sample
@@ -107,7 +110,8 @@ def test_bpd_approximates_the_probability_of_the_8bit_bin(sigma):
 @pytest.fixture(scope="module")
 def small_vae():
     torch.manual_seed(0)
-    model = OutlierVAE(kappa=6, channels=(8, 16, 16), log_gamma_var_init=-4.0).eval()
+    model = OutlierVAE(kappa=6, channels=(8, 16, 16)).eval()
+    set_log_gamma_var(model, -4.0)
     x = torch.rand(16, 1, 32, 32, generator=torch.Generator().manual_seed(1))
     return model, x
 

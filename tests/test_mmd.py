@@ -6,7 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from experiments.core import mmd
+from tests.experiments_support import needs_experiments
+
+needs_experiments()
+from experiments.core import mmd  # noqa: E402
 from infgrad.tolerances import MC_SIGMAS, ROUNDOFF_ATOL, ROUNDOFF_RTOL
 
 
