@@ -1,7 +1,8 @@
 """`infgrad figures` (and `python -m figures`): build every figure of the tutorial figures/README.md.
 
 Each figure is computed from theory/ (float64 numpy), drawn with matplotlib's Agg backend and saved
-as PNG + SVG with its plotted numbers beside it as JSON; the output is byte-stable run to run.
+as PNG + SVG with its plotted numbers beside it as JSON. Rebuilt on the same machine the files are
+byte-identical; on another machine the numbers agree within the tolerances of tests/tolerances.py.
 """
 from __future__ import annotations
 

@@ -12,6 +12,8 @@ import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
+from theory._linalg import random_orthonormal
+
 seeds = st.integers(min_value=0, max_value=2**32 - 1)
 
 
@@ -83,7 +85,7 @@ def subspace_data(draw, d=None, r=None, n=None, min_eig: float = 0.05, max_d: in
     r = draw(st.integers(1, d - 1)) if r is None else r
     n = draw(st.integers(r + 2, 30)) if n is None else n
     rng = np.random.default_rng(draw(seeds))
-    A = np.linalg.qr(rng.standard_normal((d, r)))[0]
+    A = random_orthonormal(rng, d, r)  # one sign convention: the same data under every LAPACK
     Y = rng.standard_normal((r, n)) * rng.uniform(0.5, 3.0, (r, 1))
     X = A @ Y + rng.standard_normal((d, 1))
     centred = Y - Y.mean(axis=1, keepdims=True)

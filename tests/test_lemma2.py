@@ -17,6 +17,7 @@ from tests.tolerances import (
     ROUNDOFF_ATOL,
     ROUNDOFF_RTOL,
 )
+from theory._linalg import random_orthonormal
 from theory.lemma2 import (
     cost_eq13,
     cost_eq14,
@@ -171,6 +172,31 @@ def test_closed_form_optimum_matches_the_numerical_minimum(data, log_gamma_var, 
     scale = max(1.0, abs(opt["loss"]))
     assert opt["loss"] == pytest.approx(opt["loss_closed_form"], rel=ROUNDOFF_RTOL * 100, abs=ROUNDOFF_ATOL * scale * 100)
     assert profiled_loss(X, opt["W"], log_gamma_var)[0] == pytest.approx(opt["loss"], rel=ROUNDOFF_RTOL * 100)
+    # the plain Eq. (3) at the returned parameters (accurate at these gamma >= 1e-2: its residual's
+    # round-off, ~1e-32 ||x||^2, divided by gamma is far below the loss)
+    direct = affine_vae_loss_eq3(X, opt["W"], opt["b"], opt["mu_z"], opt["log_sigma_z"], log_gamma_var)
+    assert direct == pytest.approx(opt["loss"], rel=ROUNDOFF_RTOL * 100, abs=ROUNDOFF_ATOL * scale * 100)
+
+
+@given(data=subspace_data())
+def test_optimal_affine_vae_loss_is_accurate_down_to_log_gamma_minus_200(data):
+    """Lemma 2's closed form at log gamma = -200 (gamma = 1.4e-87): for data on an r-dimensional
+    subspace and kappa >= r the optimum of Eq. (3) is kappa + r + sum_{j<=r} log lambda_j
+    + (d - r) log gamma (about -800 here). optimal_affine_vae's Eq. (3) at its parameters agrees: it
+    forms the residual without cancellation (the difference x - b - W mu gave 3.5e55: round-off
+    squared over gamma)."""
+    d, r = data.X.shape[0], data.r
+    log_gamma = -200.0
+    lam = data.eigenvalues[:r]
+    for kappa in sorted({r, d}):
+        expected = kappa + r + np.sum(np.log(lam)) + (d - r) * log_gamma
+        opt = optimal_affine_vae(data.X, kappa, log_gamma)
+        # the strategy's spectrum and X's covariance agree to 1e-12 lambda_1 (tests/test_strategies.py),
+        # which moves each log lambda_j by 1e-12 lambda_1 / lambda_j <= 1e-12 / min_eig (0.05)
+        atol = r * 1e-12 / 0.05
+        assert opt["loss"] == pytest.approx(expected, rel=ROUNDOFF_RTOL, abs=atol)
+        assert opt["loss_closed_form"] == pytest.approx(expected, rel=ROUNDOFF_RTOL, abs=atol)
+        assert int(opt["active"].sum()) == r
 
 
 @given(data=subspace_data(), log_gamma_var=log_gamma_vars(1e-2, 1e1), seed=seeds)
@@ -216,7 +242,7 @@ def test_gamma_to_zero_measured_slope_and_active_columns(d, kappa, r):
     from zero (||w||^2 -> lambda_j - gamma) and kappa - r columns are switched off
     (||w||^2 / gamma < 1e-6, i.e. sigma_k^2 = gamma / (gamma + ||w||^2) > 1 - 1e-6: q = prior)."""
     rng = np.random.default_rng(d * 100 + kappa * 10 + r)
-    A = np.linalg.qr(rng.standard_normal((d, r)))[0]
+    A = random_orthonormal(rng, d, r)
     X = A @ (rng.standard_normal((r, 30)) * 2.0) + rng.standard_normal((d, 1))
     log_gammas = np.log(np.geomspace(1e-2, 1e-8, 7))
     scan = gamma_to_zero_scan(X, kappa, log_gammas)
