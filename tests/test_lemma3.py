@@ -9,11 +9,11 @@ from hypothesis import given
 from scipy.optimize import minimize_scalar
 
 from tests.strategies import affine_vae_problems, decoder_problems, seeds
-from tests.tolerances import RATE_SLOPE_ATOL, ROUNDOFF_ATOL, ROUNDOFF_RTOL
+from tests.tolerances import RATE_SLOPE_ATOL, ROUNDOFF_ATOL, ROUNDOFF_RTOL, eq3_magnitude, value_only_argmin_atol
 from theory.lemma3 import eq17_constant, gamma_star, gamma_star_affine, loss_eq17, loss_eq18, loss_eq19
 from theory.objective import objective_eq22
 from theory.penalties import log_penalty
-from theory.vae_loss import affine_vae_loss_eq3, mc_vae_loss_eq3, vae_loss_eq3
+from theory.vae_loss import affine_expected_sq_error, affine_vae_loss_eq3, mc_vae_loss_eq3, vae_loss_eq3
 
 
 def _argmin_over_log_gamma(loss_of_log_gamma, guess: float) -> float:
@@ -22,11 +22,12 @@ def _argmin_over_log_gamma(loss_of_log_gamma, guess: float) -> float:
     return math.exp(res.x)
 
 
-def _value_only_rtol(loss: float) -> float:
-    """Eq. (3) in v = log gamma is e^{-v} e + d v with curvature d at the minimum, so an argmin from
-    float64 values alone is good to |dv| <= sqrt(8 eps |L| / d) (values within 4 eps |L| tie);
-    gamma moves by that relative. Brent's xtol 1e-12 adds little."""
-    return math.sqrt(8.0 * np.finfo(float).eps * max(abs(loss), 1.0)) + 1e-10
+def _value_only_rtol(sq_error, d: int, log_gamma_star: float, mu_z, log_sigma_z, n_terms: int) -> float:
+    """Eq. (3) in v = log gamma is e e^{-v} + d v + const with curvature d at the minimum, so an argmin
+    from float64 values alone is good to value_only_argmin_atol (tests/tolerances.py) with the
+    magnitude of Eq. (3)'s terms at gamma*; gamma = e^v moves by that relative."""
+    magnitude = eq3_magnitude(sq_error, d, log_gamma_star, mu_z, log_sigma_z)
+    return value_only_argmin_atol(magnitude, float(d), n_terms)
 
 
 @given(problem=decoder_problems(), seed=seeds)
@@ -37,8 +38,11 @@ def test_gamma_star_is_the_argmin_of_eq3_for_any_decoder(problem, seed):
     _, _, recon = mc_vae_loss_eq3(p.X, p.decoder, p.mu_z, p.log_sigma_z, 0.0, 8, seed)
     star = gamma_star(p.X, recon)
     found = _argmin_over_log_gamma(lambda v: vae_loss_eq3(p.X, recon, p.mu_z, p.log_sigma_z, v), math.log(star))
-    loss = vae_loss_eq3(p.X, recon, p.mu_z, p.log_sigma_z, math.log(star))
-    np.testing.assert_allclose(found, star, rtol=_value_only_rtol(loss))
+    (d, n), kappa = p.X.shape, p.mu_z.shape[0]
+    sq_error = np.mean(np.sum((p.X[None] - recon) ** 2, axis=1), axis=0)
+    # the mean over 8 draws of d squares, the sums over kappa, the mean over n
+    rtol = _value_only_rtol(sq_error, d, math.log(star), p.mu_z, p.log_sigma_z, 8 * d + 3 * kappa + n + 10)
+    np.testing.assert_allclose(found, star, rtol=rtol)
 
 
 @given(problem=affine_vae_problems())
@@ -48,7 +52,10 @@ def test_gamma_star_affine_is_the_argmin_of_the_exact_affine_eq3(problem):
     star = gamma_star_affine(p.X, p.W, p.b, p.mu_z, p.log_sigma_z)
     fun = lambda v: affine_vae_loss_eq3(p.X, p.W, p.b, p.mu_z, p.log_sigma_z, v)  # noqa: E731
     found = _argmin_over_log_gamma(fun, math.log(star))
-    np.testing.assert_allclose(found, star, rtol=_value_only_rtol(fun(math.log(star))))
+    sq_error = affine_expected_sq_error(p.X, p.W, p.b, p.mu_z, p.log_sigma_z)
+    n_terms = p.d * p.kappa + p.d + 3 * p.kappa + p.X.shape[1] + 10  # W mu, the sums, the mean over n
+    rtol = _value_only_rtol(sq_error, p.d, math.log(star), p.mu_z, p.log_sigma_z, n_terms)
+    np.testing.assert_allclose(found, star, rtol=rtol)
 
 
 @given(problem=decoder_problems(), seed=seeds)

@@ -3,6 +3,9 @@
 A test imports the entry whose reason fits; a local override carries a comment saying why.
 Append new entries at the end of the section they belong to, with the reason beside them.
 """
+import math
+
+import numpy as np
 
 # --- exact: sympy identities and integer counts ------------------------------------------------
 EXACT = 0.0  # symbolic results and counts are compared with ==
@@ -16,6 +19,31 @@ ROUNDOFF_ATOL = 1e-12  # same source, for quantities that are exactly 0
 # exact minimizer: the argmin agrees to about sqrt(gtol) relative, the minimum value to about gtol.
 OPTIMIZER_ARGMIN_RTOL = 1e-5
 OPTIMIZER_VALUE_RTOL = 1e-8
+# A minimizer that sees only float64 values (Brent's method in tests/test_lemma2.py, test_lemma3.py)
+# cannot order two points whose values differ by less than the round-off of two evaluations. A sum
+# of m rounded terms of total magnitude A is off by at most m u A (u = 2^-53; Higham, Accuracy and
+# Stability of Numerical Algorithms, 2nd ed., sec. 4.2), so along a coordinate of curvature L'' the
+# argmin is found to sqrt(4 m u A / L''), plus Brent's stopping width (xtol 1e-12 |x| and scipy's
+# fixed 1e-11, twice: below 1e-10 for |x| < 10). A is the magnitude of the TERMS, not of their sum:
+# Eq. (3)'s terms cancel (d log gamma < 0 against the error over gamma), and with the sum in place
+# of A an example drawn with n = 1, kappa = 3 failed by a factor 1.2.
+
+
+def value_only_argmin_atol(magnitude: float, curvature: float, n_terms: int) -> float:
+    """The VALUE_ONLY_ARGMIN bound above: how far a value-only argmin can lie from the true one."""
+    return math.sqrt(4.0 * n_terms * 2.0**-53 * magnitude / curvature) + 1e-10
+
+
+def eq3_magnitude(sq_error, d: int, log_gamma_var: float, mu_z, log_sigma_z) -> float:
+    """A of value_only_argmin_atol for Eq. (3) averaged over n samples: the mean over samples of
+    |E||x - mu_x||^2 / gamma| + d |log gamma| + kappa + sum_k (|expm1(2 log sigma)| + |2 log sigma|)
+    + ||mu||^2, the terms that vae_loss.kl_terms_eq3 and the error term add up.
+    sq_error (n,), mu_z (kappa, n), log_sigma_z (kappa, n) or (kappa,)."""
+    mu_z = np.asarray(mu_z, float)
+    v = 2.0 * np.broadcast_to(np.reshape(log_sigma_z, (mu_z.shape[0], -1)), mu_z.shape)
+    per_sample = (np.asarray(sq_error, float) * math.exp(-log_gamma_var) + d * abs(log_gamma_var)
+                  + mu_z.shape[0] + np.sum(np.abs(np.expm1(v)) + np.abs(v), axis=0) + np.sum(mu_z**2, axis=0))
+    return float(np.mean(per_sample))
 
 # --- Monte Carlo: seeded samples, compared within k standard errors ---------------------------
 MC_SIGMAS = 5.0  # a 5-sigma band fails a correct seeded test with probability below 1e-6
