@@ -8,13 +8,8 @@ import os
 import sys
 from pathlib import Path
 
-# The theory tests run many small scipy optimizations: on a shared 2-core machine OpenBLAS threads
-# make them up to 40 times slower (measured 1.8 s against 0.046 s), so the suite uses one BLAS
-# thread. This must happen before numpy is first imported.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 from hypothesis import HealthCheck, settings
 
 if sys.version_info >= (3, 11):

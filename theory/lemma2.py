@@ -13,7 +13,7 @@ from scipy.linalg import cho_factor, cho_solve
 from scipy.optimize import minimize
 
 from theory._checks import dimension, finite_array, finite_scalar, log_variance, positive_scalar, same
-from theory._linalg import eigh_descending
+from theory._linalg import eigh_descending, one_blas_thread
 from theory.vae_loss import kl_terms_eq3
 
 __all__ = [
@@ -317,8 +317,9 @@ def minimize_profiled_loss(X, kappa, log_gamma_var, W0=None, seed: int = 0, gtol
         value, grad = _profiled(S, flat.reshape(d, kappa), log_gamma_var)
         return value, grad.ravel()
 
-    res = minimize(fun, W0.ravel(), jac=True, method="L-BFGS-B",
-                   options={"gtol": positive_scalar("gtol", gtol), "ftol": 1e-15, "maxiter": 20000})
+    with one_blas_thread():
+        res = minimize(fun, W0.ravel(), jac=True, method="L-BFGS-B",
+                       options={"gtol": positive_scalar("gtol", gtol), "ftol": 1e-15, "maxiter": 20000})
     return res.x.reshape(d, kappa), float(res.fun)
 
 
