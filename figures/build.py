@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_OUT = HERE / "img"
+COMMITTED = HERE / "img"  # the copies committed with the project; `--out figures/img` refreshes them
+DEFAULT_OUT = Path("infgrad-figures")  # relative: a folder in the current directory, never the package
 
 # (file name, module in figures/, function-name prefix): the prefix names `<prefix>_compute`
 # and `<prefix>_draw` in that module. The order is the order of the lesson in figures/README.md.
@@ -62,17 +63,23 @@ def build(names: list[str], out_dir: Path, dpi: int = 150, quick: bool = False, 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                        help=f"output folder (default: {DEFAULT_OUT.relative_to(HERE.parent)}, the committed copies)")
+                        help=f"output folder (default: ./{DEFAULT_OUT}, in the current directory); "
+                             f"--out {COMMITTED.relative_to(HERE.parent)} refreshes the committed copies "
+                             "(from the repository root)")
     parser.add_argument("--only", action="append", metavar="NAME",
-                        help="build only this figure (repeatable): " + ", ".join(NAMES))
-    parser.add_argument("--dpi", type=int, default=150, help="PNG resolution (default 150)")
+                        help="build only this figure (repeatable; default: all): " + ", ".join(NAMES))
+    parser.add_argument("--dpi", type=int, default=150, help="PNG resolution (default: 150)")
     parser.add_argument("--quick", action="store_true",
-                        help="coarse grids and short runs, for a fast look; not for the committed copies")
+                        help="coarse grids and short runs, for a fast look; refused for the committed copies "
+                             "(default: off)")
 
 
 def run(args) -> int:
     if args.dpi < 20 or args.dpi > 1200:
         raise ValueError(f"--dpi must lie in [20, 1200], got {args.dpi}")
+    if args.quick and Path(args.out).resolve() == COMMITTED.resolve():
+        raise ValueError(f"--quick: the committed copies in {COMMITTED} are built at full resolution; "
+                         "drop --quick or choose another --out")
     names = args.only or NAMES
     for name in names:
         figure_functions(name)  # a bad --only fails before any work

@@ -180,13 +180,13 @@ def test_committed_data_is_current(fresh_data, name, request):
     """figures/img/<name>.json (what the committed PNG/SVG show) equals a fresh computation within the
     round-off of each number times its conditioning (byte-identical on the machine that built it):
     rerun `infgrad figures --out figures/img` after changing theory/ or figures/ and commit it."""
-    committed = read_data(build.DEFAULT_OUT / f"{name}.json")
+    committed = read_data(build.COMMITTED / f"{name}.json")
     if name == DESCENT:
         _assert_descent_same(fresh_data[name], committed, request.getfixturevalue("descent_nudged"))
     else:
         _assert_same(fresh_data[name], committed, _tolerance(name, fresh_data[name]), name)
     for ext in ("png", "svg"):
-        assert (build.DEFAULT_OUT / f"{name}.{ext}").stat().st_size > 0
+        assert (build.COMMITTED / f"{name}.{ext}").stat().st_size > 0
 
 
 def test_figure10_rattle_is_the_switched_off_row_under_unbounded_gradients(fresh_data, descent_nudged):
@@ -235,7 +235,24 @@ def test_cli_quick_build_writes_all_three_files(tmp_path, capsys):
     assert "1 figure(s)" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv, match", [(["--only", "nope"], "--only"), (["--dpi", "5"], "--dpi")])
+def test_cli_default_output_is_a_folder_in_the_current_directory_and_help_says_so(tmp_path, monkeypatch, capsys):
+    """Without --out, `infgrad figures` writes ./infgrad-figures in the current directory (never into
+    the package's committed figures/img), and --help states that default and how to refresh the
+    committed copies."""
+    parser = argparse.ArgumentParser()
+    build.add_arguments(parser)
+    text = parser.format_help()
+    assert "default: ./infgrad-figures" in text and "--out figures/img" in text
+    committed = {p.name: p.stat().st_mtime_ns for p in build.COMMITTED.iterdir()}
+    monkeypatch.chdir(tmp_path)
+    assert build.run(parser.parse_args(["--only", "outlier_manifold", "--quick", "--dpi", "30"])) == 0
+    assert (tmp_path / "infgrad-figures" / "fig09_outlier_manifold.png").exists()
+    assert {p.name: p.stat().st_mtime_ns for p in build.COMMITTED.iterdir()} == committed
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("argv, match", [(["--only", "nope"], "--only"), (["--dpi", "5"], "--dpi"),
+                                         (["--quick", "--out", str(build.COMMITTED)], "--quick")])
 def test_cli_bad_arguments_raise_one_line_value_error(argv, match):
     parser = argparse.ArgumentParser()
     build.add_arguments(parser)
