@@ -1,7 +1,7 @@
 """figures/: every figure of the tutorial builds, its committed data file is current (equal on one
 machine, within each number's round-off times its conditioning on another), and the output is
 byte-stable. The numbers behind each figure are asserted in tests/test_slices.py, test_theta_path.py,
-test_manifold.py (and the theory tests of theorem4, lemma2, lemma3, penalties)."""
+test_outlier_curve.py (and the theory tests of theorem4, lemma2, lemma3, penalties)."""
 import argparse
 import json
 import math
@@ -23,7 +23,7 @@ from tests.tolerances import (
     ROUNDOFF_RTOL,
 )
 from theory import theorem4
-from theory.slices import MINIMA_XATOL
+from figures.slices import MINIMA_XATOL
 from theory.theorem4 import crossover_eps_closed_form
 
 DESCENT = "fig10_gradient_descent_theta"

@@ -11,7 +11,7 @@ from tests.strategies import seeds, subspace_data
 from tests.tolerances import ROUNDOFF_ATOL, ROUNDOFF_RTOL
 from theory._linalg import canonical_signs, eigh_descending, random_orthonormal
 from theory.lemma2 import optimal_affine_vae
-from theory.manifold import pca_fit, sample_inliers
+from figures.outlier_curve import pca_fit, sample_inliers
 
 
 @given(seed=seeds, flips=st.lists(st.booleans(), min_size=4, max_size=4))

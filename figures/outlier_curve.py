@@ -1,4 +1,5 @@
-"""Main-text Figure 1 (this project's Figure 9): why a sparse representation screens outliers.
+"""The computation behind Figure 9, an illustration (main-text Figure 1): why a sparse representation
+screens outliers.
 
 Inliers lie on a curved 1-D manifold in R^2 (an arc of the unit circle); outliers lie off it. X is (2, n),
 columns are samples. The 1-latent nonlinear model is the closed-form projection onto the arc (encoder

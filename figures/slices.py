@@ -1,4 +1,5 @@
-"""Main-text Figure 3 (this project's Figure 6): 1-D slices through the VAE loss, Eq. (3), for fixed gamma.
+"""The computation behind Figure 6, an illustration (main-text Figure 3): 1-D slices through the VAE
+loss, Eq. (3), for fixed gamma. The paper's objects it uses live in theory/ (lemma2, vae_loss).
 
 The VAE is single-layer and linear: encoder mean mu_z(x) = A x + c, shared encoder std at its optimum
 for the decoder (Lemma 2's closed form, `lemma2.log_sigma_z_star`), affine decoder W z + b; the loss
