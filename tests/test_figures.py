@@ -116,11 +116,12 @@ def _assert_same(fresh, committed, rule, where="data"):
         if _is_numeric_list(fresh) and _is_numeric_list(committed):
             values = np.asarray(fresh, float)
             rtol, atol = rule(where, values)
-            np.testing.assert_allclose(np.asarray(committed, float), values, rtol=rtol, atol=atol, err_msg=where)
+            np.testing.assert_allclose(np.asarray(committed, float), values, rtol=rtol, atol=atol,
+                                       err_msg=where)
         else:
             for k, (a, b) in enumerate(zip(fresh, committed)):
                 _assert_same(a, b, rule, f"{where}[{k}]")
-    elif isinstance(fresh, (int, float)) and not isinstance(fresh, bool) and isinstance(committed, (int, float)):
+    elif _is_numeric_list([fresh]) and isinstance(committed, (int, float)):
         rtol, atol = rule(where, np.array([fresh], float))
         assert math.isclose(fresh, committed, rel_tol=rtol, abs_tol=atol), (where, fresh, committed)
     else:
@@ -141,7 +142,8 @@ def _descent_series(fresh: dict, committed: dict, nudged: list[dict]):
         assert len(runs) == len(committed["runs"][init])
         for k, run in enumerate(runs):
             other = committed["runs"][init][k]
-            assert sorted(run) == sorted(other) and run["name"] == other["name"] and run["step"] == other["step"]
+            assert sorted(run) == sorted(other), (init, k)
+            assert run["name"] == other["name"] and run["step"] == other["step"], (init, k)
             for key in ("theta", "row_rms", "active_rows", "theta_final", "final_mse"):
                 columns = zip(_series(run[key]), _series(other[key]),
                               *[_series(n["runs"][init][k][key]) for n in nudged])
