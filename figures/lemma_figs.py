@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from theory import lemma2, lemma3
-from theory.slices import subspace_data
+from figures.slices import subspace_data
 from theory.vae_loss import affine_vae_loss_eq3
 
 D, R, KAPPA, N, SEED = 6, 2, 4, 50, 0  # the data of Figure 6: d = 6, on a random 2-D subspace

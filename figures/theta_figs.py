@@ -1,12 +1,13 @@
 """Figures 5 and 10: Theorem 4's decoder (20) between its endpoints. Fig. 5: the cost along theta,
 minimized over Z with zero reconstruction; Fig. 10: projected Adam on (Z, theta) under each h.
-Numbers from theory/theta_path.py (built on theory/theorem4.py)."""
+Numbers from figures/theta_path.py (built on theory/theorem4.py)."""
 from __future__ import annotations
 
 import numpy as np
 
 from figures._common import COLORS, figure_penalties, note_panel
-from theory import penalties, theorem4, theta_path
+from figures import theta_path
+from theory import penalties, theorem4
 from theory.objective import active_rows
 
 C, N, SEED = 0.7, 32, 0

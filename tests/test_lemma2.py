@@ -16,7 +16,8 @@ from infgrad.tolerances import (
     OPTIMIZER_VALUE_RTOL,
     ROUNDOFF_ATOL,
     ROUNDOFF_RTOL,
-    value_only_argmin_rtol,
+    eq3_magnitude,
+    value_only_argmin_atol,
 )
 from tests.strategies import affine_vae_problems, log_gamma_vars, positive_log_uniform, seeds, subspace_data
 from theory import subspace
@@ -38,7 +39,7 @@ from theory.lemma2 import (
     reparameterize_eq13,
     sigma_z_star,
 )
-from theory.vae_loss import affine_vae_loss_eq3
+from theory.vae_loss import affine_expected_sq_error, affine_vae_loss_eq3
 
 
 def _coordinate_argmin(fun, shape, start):
@@ -54,6 +55,19 @@ def _coordinate_argmin(fun, shape, start):
     return x.reshape(shape)
 
 
+def _value_only_rtol(p, found, curvature: float) -> float:
+    """How well an argmin found from float64 values alone pins down sigma^2 = exp(2 log sigma)
+    (infgrad/tolerances.py, value_only_argmin_atol). While one coordinate is searched, every other one
+    sits at its start (0) or at its found value, so Eq. (3)'s terms are at most those at the start plus
+    those at `found`; the curvature in log sigma at the optimum is 4 per shared coordinate (4/n for a
+    coordinate of one sample); sigma^2 moves by twice log sigma."""
+    d, n = p.X.shape
+    magnitude = sum(eq3_magnitude(affine_expected_sq_error(p.X, p.W, p.b, p.mu_z, ls), d, p.log_gamma_var,
+                                  p.mu_z, ls) for ls in (np.zeros_like(found), found))
+    n_terms = d * p.kappa + d + 3 * p.kappa + n + 10  # W mu, the sums over d and kappa, the mean over n
+    return 2.0 * value_only_argmin_atol(magnitude, curvature, n_terms)
+
+
 @given(problem=affine_vae_problems())
 def test_sigma_star_is_the_numerical_argmin_of_eq3(problem):
     """Eq. (11): sigma_k^2 = gamma/(gamma + ||w_k||^2) minimizes the exact affine Eq. (3) over a
@@ -63,7 +77,7 @@ def test_sigma_star_is_the_numerical_argmin_of_eq3(problem):
     fun = lambda ls: affine_vae_loss_eq3(p.X, p.W, p.b, p.mu_z, ls, p.log_gamma_var)  # noqa: E731
     found = _coordinate_argmin(fun, (p.kappa,), 0.0)
     base = fun(star)
-    np.testing.assert_allclose(np.exp(2 * found), np.exp(2 * star), rtol=value_only_argmin_rtol(base, 4.0, power=2.0))
+    np.testing.assert_allclose(np.exp(2 * found), np.exp(2 * star), rtol=_value_only_rtol(p, found, 4.0))
     for k in range(p.kappa):
         for step in (-1e-3, 1e-3):
             moved = star.copy()
@@ -80,8 +94,7 @@ def test_per_sample_sigma_has_the_same_minimizer(problem):
     fun = lambda ls: affine_vae_loss_eq3(p.X, p.W, p.b, p.mu_z, ls, p.log_gamma_var)  # noqa: E731
     found = _coordinate_argmin(fun, (p.kappa, n), 0.0)
     star = sigma_z_star(p.W, p.log_gamma_var)
-    # curvature 4/n: one sample's log sigma enters the mean over n samples
-    rtol = value_only_argmin_rtol(fun(found), 4.0 / n, power=2.0)
+    rtol = _value_only_rtol(p, found, 4.0 / n)
     np.testing.assert_allclose(np.exp(2 * found), np.repeat(star[:, None], n, 1), rtol=rtol)
 
 
@@ -178,6 +191,31 @@ def test_closed_form_optimum_matches_the_numerical_minimum(data, log_gamma_var, 
     scale = max(1.0, abs(opt["loss"]))
     assert opt["loss"] == pytest.approx(opt["loss_closed_form"], rel=ROUNDOFF_RTOL * 100, abs=ROUNDOFF_ATOL * scale * 100)
     assert profiled_loss(X, opt["W"], log_gamma_var)[0] == pytest.approx(opt["loss"], rel=ROUNDOFF_RTOL * 100)
+    # the plain Eq. (3) at the returned parameters (accurate at these gamma >= 1e-2: its residual's
+    # round-off, ~1e-32 ||x||^2, divided by gamma is far below the loss)
+    direct = affine_vae_loss_eq3(X, opt["W"], opt["b"], opt["mu_z"], opt["log_sigma_z"], log_gamma_var)
+    assert direct == pytest.approx(opt["loss"], rel=ROUNDOFF_RTOL * 100, abs=ROUNDOFF_ATOL * scale * 100)
+
+
+@given(data=subspace_data())
+def test_optimal_affine_vae_loss_is_accurate_down_to_log_gamma_minus_200(data):
+    """Lemma 2's closed form at log gamma = -200 (gamma = 1.4e-87): for data on an r-dimensional
+    subspace and kappa >= r the optimum of Eq. (3) is kappa + r + sum_{j<=r} log lambda_j
+    + (d - r) log gamma (about -800 here). optimal_affine_vae's Eq. (3) at its parameters agrees: it
+    forms the residual without cancellation (the difference x - b - W mu gave 3.5e55: round-off
+    squared over gamma)."""
+    d, r = data.X.shape[0], data.r
+    log_gamma = -200.0
+    lam = data.eigenvalues[:r]
+    for kappa in sorted({r, d}):
+        expected = kappa + r + np.sum(np.log(lam)) + (d - r) * log_gamma
+        opt = optimal_affine_vae(data.X, kappa, log_gamma)
+        # the strategy's spectrum and X's covariance agree to 1e-12 lambda_1 (tests/test_strategies.py),
+        # which moves each log lambda_j by 1e-12 lambda_1 / lambda_j <= 1e-12 / min_eig (0.05)
+        atol = r * 1e-12 / 0.05
+        assert opt["loss"] == pytest.approx(expected, rel=ROUNDOFF_RTOL, abs=atol)
+        assert opt["loss_closed_form"] == pytest.approx(expected, rel=ROUNDOFF_RTOL, abs=atol)
+        assert int(opt["active"].sum()) == r
 
 
 @given(data=subspace_data(), log_gamma_var=log_gamma_vars(1e-2, 1e1), seed=seeds)

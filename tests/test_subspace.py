@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from infgrad.tolerances import MC_SIGMAS, ROUNDOFF_ATOL, ROUNDOFF_RTOL
 from tests.strategies import seeds
-from theory.subspace import orthonormal_basis, subspace_data
+from theory._linalg import random_orthonormal
+from theory.subspace import subspace_data
 
 
 @st.composite
@@ -37,7 +38,7 @@ def test_centred_data_have_rank_exactly_r(shape, seed):
 def test_basis_is_orthonormal_with_positive_qr_diagonal(shape, seed):
     """U^T U = I, and U^T G has a positive diagonal (the sign convention that makes Q unique)."""
     d, r, _ = shape
-    U = orthonormal_basis(np.random.default_rng(seed), d, r)
+    U = random_orthonormal(np.random.default_rng(seed), d, r)
     gaussian = np.random.default_rng(seed).standard_normal((d, r))  # the draw U was built from
     np.testing.assert_allclose(U.T @ U, np.eye(r), rtol=0, atol=ROUNDOFF_ATOL)
     assert np.all(np.diag(U.T @ gaussian) > 0)  # = diag(R) of gaussian = U R

@@ -8,26 +8,15 @@ from __future__ import annotations
 import numpy as np
 
 from theory._checks import dimension, finite_array, positive_scalar
+from theory._linalg import random_orthonormal
 
-__all__ = ["orthonormal_basis", "subspace_data"]
-
-
-def orthonormal_basis(rng: np.random.Generator, d: int, r: int) -> np.ndarray:
-    """A random (d, r) matrix with orthonormal columns: the Q factor of a Gaussian (d, r) matrix.
-
-    Q is made unique by the convention diag(R) > 0 (Q's column j is multiplied by the sign of R_jj):
-    a QR factorization is unique only up to these signs, and which signs LAPACK returns is an
-    implementation detail. With the convention, U is a function of the Gaussian draw alone.
-    """
-    q, r_factor = np.linalg.qr(rng.standard_normal((d, r)))
-    signs = np.where(np.diag(r_factor) < 0, -1.0, 1.0)
-    return q * signs
+__all__ = ["subspace_data"]
 
 
 def subspace_data(d, r, n, seed, scales=None, offset_std: float = 1.0, return_basis: bool = False):
     """X (d, n) = offset + U diag(scales) G on a random r-dimensional affine subspace of R^d.
 
-    From `np.random.default_rng(seed)`, in this order: U = `orthonormal_basis` (d, r), the offset
+    From `np.random.default_rng(seed)`, in this order: U = `theory._linalg.random_orthonormal` (d, r), the offset
     ~ N(0, offset_std^2 I_d), and G (r, n) standard normal. `scales` (r,) > 0 are the standard
     deviations along U's columns (all 1 when None). 1 <= r < d. The centred data have rank r
     whenever n > r (G then has full row rank with probability 1). With return_basis, returns (X, U).
@@ -40,7 +29,7 @@ def subspace_data(d, r, n, seed, scales=None, offset_std: float = 1.0, return_ba
         raise ValueError(f"scales: expected {r} positive standard deviations, got {scales.tolist()}")
     offset_std = positive_scalar("offset_std", offset_std)
     rng = np.random.default_rng(seed)
-    U = orthonormal_basis(rng, d, r)
+    U = random_orthonormal(rng, d, r)
     offset = offset_std * rng.standard_normal(d)
     X = offset[:, None] + U @ (scales[:, None] * rng.standard_normal((r, n)))
     return (X, U) if return_basis else X

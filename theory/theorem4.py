@@ -35,6 +35,7 @@ from scipy.special import expit
 from scipy.special import logit as _logit
 
 from theory._checks import dimension, finite_array, finite_scalar, positive_scalar
+from theory._linalg import one_blas_thread
 from theory.penalties import Penalty
 
 __all__ = [
@@ -349,7 +350,8 @@ def unconstrained_cost_identity_g_theta1(h: Penalty, X, eps, C) -> dict:
     best = 0.5 * np.sum((X - zero_recon) ** 2) / n + h0  # Z = 0: t(0) = 1/2, both rows at h(0)
     if best > -math.inf:
         for start in (exact, 0.1 * exact):
-            res = minimize(cost_and_grad, start, jac=True, method="L-BFGS-B", options={"gtol": 1e-12})
+            with one_blas_thread():
+                res = minimize(cost_and_grad, start, jac=True, method="L-BFGS-B", options={"gtol": 1e-12})
             if res.fun < best:
                 best, best_z1 = float(res.fun), res.x
     Z = np.stack([best_z1, np.zeros(n)])
