@@ -16,8 +16,7 @@ from infgrad.tolerances import (
     OPTIMIZER_VALUE_RTOL,
     ROUNDOFF_ATOL,
     ROUNDOFF_RTOL,
-    eq3_magnitude,
-    value_only_argmin_atol,
+    affine_sigma_argmin_rtol,
 )
 from tests.strategies import affine_vae_problems, log_gamma_vars, positive_log_uniform, seeds, subspace_data
 from theory import subspace
@@ -39,7 +38,7 @@ from theory.lemma2 import (
     reparameterize_eq13,
     sigma_z_star,
 )
-from theory.vae_loss import affine_expected_sq_error, affine_vae_loss_eq3
+from theory.vae_loss import affine_vae_loss_eq3
 
 
 def _coordinate_argmin(fun, shape, start):
@@ -55,19 +54,6 @@ def _coordinate_argmin(fun, shape, start):
     return x.reshape(shape)
 
 
-def _value_only_rtol(p, found, curvature: float) -> float:
-    """How well an argmin found from float64 values alone pins down sigma^2 = exp(2 log sigma)
-    (infgrad/tolerances.py, value_only_argmin_atol). While one coordinate is searched, every other one
-    sits at its start (0) or at its found value, so Eq. (3)'s terms are at most those at the start plus
-    those at `found`; the curvature in log sigma at the optimum is 4 per shared coordinate (4/n for a
-    coordinate of one sample); sigma^2 moves by twice log sigma."""
-    d, n = p.X.shape
-    magnitude = sum(eq3_magnitude(affine_expected_sq_error(p.X, p.W, p.b, p.mu_z, ls), d, p.log_gamma_var,
-                                  p.mu_z, ls) for ls in (np.zeros_like(found), found))
-    n_terms = d * p.kappa + d + 3 * p.kappa + n + 10  # W mu, the sums over d and kappa, the mean over n
-    return 2.0 * value_only_argmin_atol(magnitude, curvature, n_terms)
-
-
 @given(problem=affine_vae_problems())
 def test_sigma_star_is_the_numerical_argmin_of_eq3(problem):
     """Eq. (11): sigma_k^2 = gamma/(gamma + ||w_k||^2) minimizes the exact affine Eq. (3) over a
@@ -77,7 +63,7 @@ def test_sigma_star_is_the_numerical_argmin_of_eq3(problem):
     fun = lambda ls: affine_vae_loss_eq3(p.X, p.W, p.b, p.mu_z, ls, p.log_gamma_var)  # noqa: E731
     found = _coordinate_argmin(fun, (p.kappa,), 0.0)
     base = fun(star)
-    np.testing.assert_allclose(np.exp(2 * found), np.exp(2 * star), rtol=_value_only_rtol(p, found, 4.0))
+    np.testing.assert_allclose(np.exp(2 * found), np.exp(2 * star), rtol=affine_sigma_argmin_rtol(p.X, p.W, p.b, p.mu_z, p.log_gamma_var, found, 4.0))
     for k in range(p.kappa):
         for step in (-1e-3, 1e-3):
             moved = star.copy()
@@ -94,7 +80,7 @@ def test_per_sample_sigma_has_the_same_minimizer(problem):
     fun = lambda ls: affine_vae_loss_eq3(p.X, p.W, p.b, p.mu_z, ls, p.log_gamma_var)  # noqa: E731
     found = _coordinate_argmin(fun, (p.kappa, n), 0.0)
     star = sigma_z_star(p.W, p.log_gamma_var)
-    rtol = _value_only_rtol(p, found, 4.0 / n)
+    rtol = affine_sigma_argmin_rtol(p.X, p.W, p.b, p.mu_z, p.log_gamma_var, found, 4.0 / n)
     np.testing.assert_allclose(np.exp(2 * found), np.repeat(star[:, None], n, 1), rtol=rtol)
 
 
