@@ -75,6 +75,16 @@ FIGURE_RATE_SLOPE_ATOL = 0.05
 FIGURE_DATA_RTOL = 1e-6
 FIGURE_DATA_ATOL = 1e-9
 
+# --- answers typed or computed by a student (lessons/checks) ----------------------------------
+# A number read off a printout or found by the student's own bisection: 6 significant digits.
+TYPED_NUMBER_RTOL = 1e-6
+# A leading-order expansion in a small x <= 1e-3 whose next term is relatively x/4 (lesson 3's
+# finite-gamma penalty, 2 sqrt(u / gamma) against the exact profile): 1e-2 is ample.
+LEADING_ORDER_RTOL = 1e-2
+# A mean over ~2.5e4 float32 values from the torch trainer, summed in float32 by the student: the
+# error grows like sqrt(N) times float32's 6e-8, about 1e-5; 1e-4 leaves room for the summation order.
+FLOAT32_MEAN_RTOL = 1e-4
+
 # --- value-only minimizers (Brent on float64 values, no gradient formula) ------------------------
 # Brent's xtol; scipy adds an absolute 1e-11 to it, so the argmin's own stopping error in the
 # log-parameter is below 2 (1e-12 |x| + 1e-11) <~ 1e-10 for |x| <~ 10.

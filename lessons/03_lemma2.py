@@ -20,6 +20,7 @@ import numpy as np
 from lessons.checks import check_active_columns, check_finite_gamma_penalty, check_lemma2_slope, check_rescaling
 from theory import lemma2
 from theory.objective import min_active_rows_affine
+from theory.subspace import subspace_data
 
 QUICK = False  # True: fewer gamma values, for a fast run
 D, R, N, KAPPA, SEED = 6, 2, 50, 4, 0  # data in R^D on an R-dimensional affine subspace; KAPPA latents
@@ -32,11 +33,9 @@ def my_data(rng):
 
 
 # %%
-rng = np.random.default_rng(SEED)
-X = my_data(rng)
+X = my_data(np.random.default_rng(SEED))
 if X is None:
-    U = np.linalg.qr(rng.standard_normal((D, R)))[0]
-    X = 0.5 * rng.standard_normal((D, 1)) + U @ (np.asarray(SCALES)[:, None] * rng.standard_normal((R, N)))
+    X = subspace_data(D, R, N, SEED, scales=SCALES, offset_std=0.5)
 d, r = X.shape[0], min_active_rows_affine(X)
 print(f"d = {d}, n = {X.shape[1]}, rank of the centred data r = {r}, kappa = {KAPPA}")
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from lessons.checks import check_gamma_star, check_learned_gamma_objective, check_log_axis_shape, check_ppca_gamma_star
 from theory import lemma2, lemma3
+from theory.subspace import subspace_data
 from theory.vae_loss import affine_vae_loss_eq3
 
 QUICK = False  # True: a coarser gamma grid
@@ -25,9 +26,7 @@ SCALES = (0.9, 0.6)  # standard deviations along the subspace (the data prior)
 GAMMA_0S = (0.3, 1e-2, 1e-4)  # the variances at which the three decoders are fitted
 
 # %%
-rng = np.random.default_rng(SEED)
-U = np.linalg.qr(rng.standard_normal((D, R)))[0]
-X = 0.5 * rng.standard_normal((D, 1)) + U @ (np.asarray(SCALES)[:, None] * rng.standard_normal((R, N)))
+X = subspace_data(D, R, N, SEED, scales=SCALES, offset_std=0.5)
 decoders = {g0: lemma2.optimal_affine_vae(X, KAPPA, math.log(g0)) for g0 in GAMMA_0S}
 log_gammas = np.linspace(math.log(1e-7), math.log(10.0), 15 if QUICK else 61)
 for g0, opt in decoders.items():

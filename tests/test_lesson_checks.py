@@ -11,17 +11,12 @@ import sympy as sp
 
 import lessons.checks as checks
 from lessons.checks import CheckResult
+from theory.subspace import subspace_data
 
 C_DATA, N_DATA, SEED = 0.7, 64, 0
 
 
-def _subspace(d=6, r=2, n=50, seed=0):
-    rng = np.random.default_rng(seed)
-    U = np.linalg.qr(rng.standard_normal((d, r)))[0]
-    return 0.5 * rng.standard_normal((d, 1)) + U @ (np.array([[0.9], [0.6]])[:r] * rng.standard_normal((r, n)))
-
-
-X = _subspace()
+X = subspace_data(6, 2, 50, seed=0, scales=(0.9, 0.6), offset_std=0.5)
 Csym, c, m = sp.Symbol("C", positive=True), *sp.symbols("c m", positive=True)
 RUN = {"X": np.ones((3, 5)), "recon": np.ones((2, 3, 5)) + 0.1}
 

@@ -16,18 +16,12 @@ from scipy.special import logit
 
 from infgrad.tolerances import ROUNDOFF_RTOL
 from theory import lemma2, lemma3, penalties, theorem4
+from theory.subspace import subspace_data
 from theory.vae_loss import affine_vae_loss_eq3
 
 IMG = Path(__file__).resolve().parents[1] / "figures" / "img"
 
-
-def _subspace_data(d: int, r: int, n: int, seed: int) -> np.ndarray:
-    """X (d, n) on a random r-dimensional affine subspace, standard deviations 0.9 and 0.6 along it
-    (sample variances near 0.8 and 0.36: above every gamma_0 used below)."""
-    rng = np.random.default_rng(seed)
-    U = np.linalg.qr(rng.standard_normal((d, r)))[0]
-    scales = np.array([0.9, 0.6])[:r, None]
-    return 0.5 * rng.standard_normal((d, 1)) + U @ (scales * rng.standard_normal((r, n)))
+SCALES = (0.9, 0.6)  # standard deviations along the subspace: variances above every gamma_0 below
 
 
 def _figure_data(name: str) -> dict:
@@ -128,7 +122,7 @@ def test_fig6_wall_slopes_grow_like_one_over_gamma_only_through_the_residual_ter
     sum_k ||dw_k/ds|| / sqrt(gamma) + |d(1/n)||mu||^2/ds|: the log terms grow like gamma^(-1/2) only,
     and gamma * max|dL/ds| tends to max|dR/ds|, the reconstruction term's share."""
     d, r, kappa, n = 6, 2, 4, 50
-    X = _subspace_data(d, r, n, seed=0)
+    X = subspace_data(d, r, n, seed=0, scales=SCALES, offset_std=0.5)
     opt = lemma2.optimal_affine_vae(X, kappa, math.log(1e-12))
     W, b, active = opt["W"], opt["b"], opt["active"]
     A = np.zeros((kappa, d))
@@ -164,7 +158,7 @@ def test_fig8_minima_have_one_shape_on_a_log_gamma_axis():
     on a log-gamma axis a better decoder's minimum is the same curve moved left, not sharper (in gamma
     itself the curvature at the minimum, d / gamma*^2, does grow)."""
     d, r, kappa, n = 6, 2, 4, 50
-    X = _subspace_data(d, r, n, seed=0)
+    X = subspace_data(d, r, n, seed=0, scales=SCALES, offset_std=0.5)
     t = np.linspace(-3.0, 3.0, 13)
     for gamma_0 in (0.3, 1e-2, 1e-4):
         opt = lemma2.optimal_affine_vae(X, kappa, math.log(gamma_0))
@@ -184,7 +178,7 @@ def test_fig8_decoder_fitted_at_gamma_0_has_gamma_star_r_gamma_0_over_d(gamma_0)
     noise adds (lambda - gamma_0) gamma_0 / lambda. So gamma* = r gamma_0 / d (Eq. 16): 0.1, 3.3e-3,
     3.3e-5 for the three decoders of Figure 8 (d = 6, r = 2)."""
     d, r, kappa, n = 6, 2, 4, 50
-    X = _subspace_data(d, r, n, seed=0)
+    X = subspace_data(d, r, n, seed=0, scales=SCALES, offset_std=0.5)
     opt = lemma2.optimal_affine_vae(X, kappa, math.log(gamma_0))
     assert np.all(opt["eigenvalues"][:r] > gamma_0)
     star = lemma3.gamma_star_affine(X, opt["W"], opt["b"], opt["mu_z"], opt["log_sigma_z"])

@@ -1,4 +1,4 @@
-"""What every exercise check returns, and the tolerances the checks use (each with its source).
+"""What every exercise check returns (the tolerances it uses are in infgrad/tolerances.py).
 
 A check never raises on a student's answer: a missing answer is NOT ANSWERED, an answer of the wrong
 kind or one whose evaluation fails is WRONG with the reason, so a notebook always runs to the end.
@@ -10,20 +10,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-
-# Tolerances of the checks, named by the source of error (the same sources as the test suite's table).
-# A student's number typed from a printout or computed by their own bisection: 6 significant digits.
-TYPED_NUMBER_RTOL = 1e-6
-# Two float64 formulas for one quantity (sums of at most a few hundred O(1) terms).
-ROUNDOFF_RTOL = 1e-10
-# A rate fitted deep inside its asymptotic regime (shift c <= 1e-5): the next term of eps* is relatively
-# O(sqrt(c)) <= 3e-3, so the fitted exponent is off by well under 1e-2.
-ASYMPTOTIC_RATE_ATOL = 1e-2
-# A leading-order expansion in a small x <= 1e-3 whose next term is relatively x/4: 1e-2 is ample.
-LEADING_ORDER_RTOL = 1e-2
-# A mean over ~1e4 float32 values from the torch trainer, summed in float32 by the student: the error
-# grows like sqrt(N) times float32's 6e-8, about 1e-5; 1e-4 leaves room for a different summation order.
-FLOAT32_RTOL = 1e-4
 
 STATUSES = ("CORRECT", "WRONG", "NOT ANSWERED")
 

@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from lessons.checks._result import ROUNDOFF_RTOL, close, correct, evaluate, screen, wrong
+from infgrad.tolerances import ROUNDOFF_RTOL
+from lessons.checks._result import close, correct, evaluate, screen, wrong
 from theory import penalties, theorem4
 
 _SHIFTED = {"log_shift": penalties.log_shift, "ratio": penalties.ratio, "sqrt_shift": penalties.sqrt_shift}

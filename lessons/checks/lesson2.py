@@ -6,17 +6,8 @@ import math
 
 import numpy as np
 
-from lessons.checks._result import (
-    ASYMPTOTIC_RATE_ATOL,
-    ROUNDOFF_RTOL,
-    TYPED_NUMBER_RTOL,
-    as_number,
-    close,
-    correct,
-    evaluate,
-    screen,
-    wrong,
-)
+from infgrad.tolerances import ASYMPTOTIC_RATE_ATOL, ROUNDOFF_RTOL, TYPED_NUMBER_RTOL
+from lessons.checks._result import as_number, close, correct, evaluate, screen, wrong
 from theory import penalties, theorem4
 
 _C_GRID = (0.6, 0.5, 0.55, 0.65, 0.7, 0.8, 0.9, 0.99)  # 0.6 first: the erratum's example

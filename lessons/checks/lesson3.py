@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from lessons.checks._result import LEADING_ORDER_RTOL, as_number, close, correct, evaluate, screen, wrong
+from infgrad.tolerances import LEADING_ORDER_RTOL
+from lessons.checks._result import as_number, close, correct, evaluate, screen, wrong
 from theory import lemma2
 from theory.objective import min_active_rows_affine
 

@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from lessons.checks._result import ROUNDOFF_RTOL, close, correct, evaluate, screen, wrong
+from infgrad.tolerances import ROUNDOFF_RTOL
+from lessons.checks._result import close, correct, evaluate, screen, wrong
 from theory import lemma2, lemma3
 from theory.objective import min_active_rows_affine, objective_eq22
 from theory.vae_loss import affine_vae_loss_eq3

@@ -7,7 +7,8 @@ import math
 import numpy as np
 import sympy as sp
 
-from lessons.checks._result import ROUNDOFF_RTOL, TYPED_NUMBER_RTOL, as_number, close, correct, screen, wrong
+from infgrad.tolerances import ROUNDOFF_RTOL, TYPED_NUMBER_RTOL
+from lessons.checks._result import as_number, close, correct, screen, wrong
 from proofs_check import theorem4 as proof
 from theory import lemma2, theorem4
 

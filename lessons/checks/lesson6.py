@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from lessons.checks._result import FLOAT32_RTOL, ROUNDOFF_RTOL, as_number, close, correct, screen, wrong
+from infgrad.tolerances import FLOAT32_MEAN_RTOL, ROUNDOFF_RTOL
+from lessons.checks._result import as_number, close, correct, screen, wrong
 from theory import lemma3
 
 
@@ -32,7 +33,7 @@ def check_gamma_star_of_run(answer, X, recon, exercise: str = "6.2") -> object:
     X = np.asarray(X, dtype=np.float64)
     recon = np.asarray(recon, dtype=np.float64)
     expected = lemma3.gamma_star(X, recon)
-    if close(value, expected, FLOAT32_RTOL):
+    if close(value, expected, FLOAT32_MEAN_RTOL):
         return correct(exercise, f"gamma* = {expected:.6g}: the mean squared error per coordinate.")
     ratio = value / expected if expected else float("inf")
     return wrong(exercise, f"lemma3.gamma_star gives {expected:.6g}; yours is {ratio:.4g} times that"
