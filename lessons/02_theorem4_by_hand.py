@@ -78,6 +78,23 @@ for eps in (1e-3, 1e-2, 1e-1, 1.0):
           "-> theta = 0 cheaper" if cost0 < cost1 else "-> theta = 1 cheaper")
 
 # %% [markdown]
+# The same comparison for your `my_h` on a grid of eps, drawn as in Figure 3.
+
+# %%
+import matplotlib.pyplot as plt  # noqa: E402
+
+eps_grid = np.geomspace(1e-3, 10.0, 25 if QUICK else 81)
+theta0 = [theorem4.cost_theta0(my_h, theorem4.sample_data_eq21(n, e, C, SEED)) for e in eps_grid]
+theta1 = theorem4.cost_theta1(my_h, X, EPS, C)  # does not depend on eps
+fig, ax = plt.subplots(figsize=(5, 3))
+ax.semilogx(eps_grid, theta0, label="theta = 0 (Eq. 24)")
+ax.axhline(theta1, color="k", ls="--", label="theta = 1 (Eq. 23)")
+ax.axvspan(1.0, eps_grid[-1], color="0.9", label="eps > 1: outside the unit square")
+ax.set(xlabel="eps", ylabel="cost (raw h)", title="my_h: the two exact solutions")
+ax.legend(frameon=False, fontsize=8)
+fig.tight_layout()
+
+# %% [markdown]
 # ### Exercise 2.2: eps* for your own h
 # Find the crossover eps* for `my_h` on these data by bisection on log eps (write the loop yourself;
 # use `theorem4.sample_data_eq21`, `cost_theta0` and `cost_theta1`). Give it to 6 digits.
