@@ -112,12 +112,27 @@ OPTIMIZER_SLOPE_ATOL = 1e-5
 # Slope 2 of the (17) - (18) gap against log sigma_z on sigma in [1e-5, 1e-2]: the gap is
 # a sigma^2 + b sigma^4 + ..., so the fitted slope is 2 + O((b/a) sigma^2) <= 2 + 1e-3 for |b/a| <= 10.
 RATE_SLOPE_ATOL = 1e-2
+# A rate read off far inside its asymptotic regime: eps* of a log-like penalty with shift gamma is
+# (gamma u / (m_1 m_2))^(1/4) (1 + O(sqrt(gamma / (m_1 m_2 u))) + O(gamma / eps*^2)) (closed form in
+# theorem4.crossover_eps_closed_form; both corrections are <= 1e-3 for gamma <= 1e-5 on the data of
+# Theorem 4 with C = 0.7), so a slope fitted there, or a ratio of two such rates, is off by < 2e-3.
+ASYMPTOTIC_RATE_ATOL = 2e-3
 
 # --- rates and data files behind the figures (figures/) ---------------------------------
 # A slope fitted on gamma in {1e-1, 1e-2, 1e-3} to log(a/gamma + b) (or log(a gamma + b gamma^2)):
 # log(1 + b gamma / a) tilts it by about (b/a) * 0.1 / ln(100) at the largest gamma, <= 0.03 for
 # |b/a| <= 1, the size of the O(1) terms of Eq. (3) on the slices of Figure 6.
 FIGURE_RATE_SLOPE_ATOL = 0.05
+
+# --- answers typed or computed by a student (lessons/checks) ----------------------------------
+# A number read off a printout or found by the student's own bisection: 6 significant digits.
+TYPED_NUMBER_RTOL = 1e-6
+# A leading-order expansion in a small x <= 1e-3 whose next term is relatively x/4 (lesson 3's
+# finite-gamma penalty, 2 sqrt(u / gamma) against the exact profile): 1e-2 is ample.
+LEADING_ORDER_RTOL = 1e-2
+# A mean over ~2.5e4 float32 values from the torch trainer, summed in float32 by the student: the
+# error grows like sqrt(N) times float32's 6e-8, about 1e-5; 1e-4 leaves room for the summation order.
+FLOAT32_MEAN_RTOL = 1e-4
 
 # --- value-only minimizers (Brent on float64 values, no gradient formula) ------------------------
 # Brent's xtol; scipy adds an absolute 1e-11 to it, so the argmin's own stopping error in the
