@@ -290,6 +290,7 @@ def closing_limit():
     with_b = closing_expression(a, b, c)
     b_zero = closing_expression(a, 0, c)  # log(0 + gamma) joins the c log gamma term
     require(sp.limit(with_b, gamma, 0, "+") == sp.oo, "b > 0")
+    require_zero(b_zero - error_term(a) - (c + 1) * sp.log(gamma), "b = 0: log(0 + gamma) joins c log gamma")
     require(sp.limit(b_zero, gamma, 0, "+") == sp.oo, "b = 0")
     # independent argument: gamma * expression -> a > 0, so the expression behaves like a/gamma
     require(sp.limit(gamma * with_b, gamma, 0, "+") == a, "gamma * expression -> a (b > 0)")
