@@ -240,13 +240,12 @@ def test_every_step_has_a_mutation_case():
 
 
 @pytest.mark.parametrize("mutation", PROOF_MUTATIONS, ids=[f"{m.case}:{m.name}" for m in PROOF_MUTATIONS])
-def test_a_wrong_formula_turns_its_step_red(mutation, outcomes, monkeypatch, capsys):
+def test_a_wrong_formula_turns_its_step_red(mutation, monkeypatch, capsys):
     """With the formula the step confirms replaced by a wrong one, the step FAILs, the summary line
-    counts it and `python -m proofs_check` exits 1. The other steps return their results of the
-    unmutated run (cached), so each case runs only the step under test."""
-    healthy = [o.result.status for o in outcomes.all()]  # before the wrong formula is in place
+    counts it and `python -m proofs_check` exits 1. The other steps are stood in for by a PASS, so
+    that each case runs only the step under test."""
     mutation.apply(monkeypatch)
-    steps = [one if one.id == mutation.case else replace(one, check=lambda cached=outcomes[one.id].result: cached)
+    steps = [one if one.id == mutation.case else replace(one, check=lambda: proved("stand-in"))
              for one in STEPS]
     assert main([], steps=steps) == 1
     printed = capsys.readouterr().out
@@ -254,6 +253,4 @@ def test_a_wrong_formula_turns_its_step_red(mutation, outcomes, monkeypatch, cap
     # rejected by the derivation itself (a require), not by a crash of the wrong formula
     assert f"[{mutation.case}] DerivationError:" in failures, mutation.why
     counts = re.search(r"(\d+) steps: (\d+) pass, (\d+) findings \(corrected statement proved\), (\d+) fail", printed)
-    total, passed, findings, failed = map(int, counts.groups())
-    assert total == len(STEPS) and failed >= 1 and passed + findings + failed == total
-    assert passed + findings == healthy.count(Status.PASS) + healthy.count(Status.FINDING) - failed
+    assert tuple(map(int, counts.groups())) == (len(STEPS), len(STEPS) - 1, 0, 1)
