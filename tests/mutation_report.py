@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import re
 import resource
 import subprocess
 import sys
@@ -34,6 +35,8 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.mutation_equivalents import EQUIVALENT, EQUIVALENT_RULES
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRATCH = ROOT / ".mutation"  # the copy of the tree that mutmut runs in (git-ignored)
@@ -50,14 +53,11 @@ STATUS_BY_EXIT_CODE = {1: KILLED, 3: KILLED, 0: SURVIVED, 5: NO_TESTS, 33: NO_TE
 CLASSES = ("maths", "input check", "message", "presentation")
 PRESENTATION_MODULES = {"proofs_check/report.py", "proofs_check/__main__.py"}
 # Calls whose string arguments from this position on (and keywords) are text only.
-MESSAGE_CALLS = {"require": 1, "require_zero": 1, "DerivationError": 0, "proved": 0, "erratum": 0}
+MESSAGE_CALLS = {"require": 1, "require_zero": 1, "DerivationError": 0}
+TEXT_CALLS = {"proved", "erratum"}  # a step's result: every argument is report text
 PROGRESS_CALLS = {"tqdm"}
 PROGRESS_PARAMETERS = {"progress", "desc"}  # parameters that only reach a progress bar
 
-# Surviving mutants that compute the same thing as the original: (module, function, "old -> new")
-# as `describe` writes it, and why no test can tell them apart.
-EQUIVALENT: dict[tuple[str, str, str], str] = {
-}
 
 
 @dataclass(frozen=True)
@@ -70,10 +70,17 @@ class Mutant:
     change: str  # "old -> new" of the smallest differing expression
     context: str  # "old -> new" of the statement (or part of a compound statement) holding it
     line: int  # line of the change in the original source
+    call: str  # "name:role" of the innermost call whose argument changed (role: index, keyword or
+    #           "call" when the call itself changed), "" if none
 
     @property
     def equivalent(self) -> str | None:
-        return EQUIVALENT.get((self.module, self.function, self.context))
+        if self.status != SURVIVED:
+            return None
+        reason = EQUIVALENT.get((self.module, self.function, self.context))
+        if reason is None and not re.fullmatch(r"[\w.]+ -> [\w.]+", self.change):  # a change of one
+            reason = EQUIVALENT.get((self.module, self.function, self.change))  # name is too common
+        return reason or next((why for applies, why in EQUIVALENT_RULES if applies(self)), None)
 
 
 def _is_raise_branch(node: ast.AST) -> bool:
@@ -124,6 +131,22 @@ def _context(old, new, ancestors):
     return old, new
 
 
+def _call_site(node, ancestors) -> str:
+    """`Mutant.call` for a change of `node` under `ancestors`."""
+    if isinstance(node, ast.Call):
+        return f"{_called_name(node)}:call"
+    chain = [(a, field) for a, _, field in ancestors]
+    children = [a for a, _ in chain[1:]] + [node]
+    for (parent, field), child in reversed(list(zip(chain, children))):
+        if isinstance(parent, ast.Call) and field == "args" and child in parent.args:
+            return f"{_called_name(parent)}:{parent.args.index(child)}"
+        if isinstance(parent, ast.Call) and field == "keywords":
+            return f"{_called_name(parent)}:{child.arg}"
+        if isinstance(parent, ast.stmt):
+            return ""
+    return ""
+
+
 def _default_owner(arguments: ast.arguments, default) -> str:
     """The parameter whose default value is `default`."""
     positional = arguments.posonlyargs + arguments.args
@@ -160,6 +183,9 @@ def classify(module: str, node, ancestors) -> str:
             return "presentation"
         if isinstance(parent, ast.arguments) and _default_owner(parent, child) in PROGRESS_PARAMETERS:
             return "presentation"
+        if isinstance(parent, ast.Call) and _called_name(parent) in TEXT_CALLS and (
+                child is None or field in ("args", "keywords")):
+            return "message"
         if isinstance(parent, ast.Call) and _called_name(parent) in MESSAGE_CALLS and is_text and (
                 field == "keywords" or field == "args" and child in parent.args
                 and parent.args.index(child) >= MESSAGE_CALLS[_called_name(parent)]):
@@ -212,6 +238,7 @@ def load_mutants(tree: Path = SCRATCH) -> list[Mutant]:
                 change=f"{_text(old)} -> {_text(new)}",
                 context=f"{_text(where[0])} -> {_text(where[1])}",
                 line=line - orig.lineno + source.lineno,
+                call=_call_site(old, ancestors),
             ))
     return mutants
 

@@ -102,6 +102,17 @@ def test_gaussian_log_density_with_a_variance_per_pixel_or_per_image(per):
                                rtol=ROUNDOFF_RTOL)
 
 
+def test_bf16_network_outputs_are_summed_in_float32():
+    """Under autocast the network gives bf16 x_mean, mu_z, log_sigma_z: the braces of Eq. (3) are then
+    the float32 computation on the same (bf16-rounded) values, not a bf16 sum (8-bit mantissa)."""
+    x, x_mean, mu_z, log_sigma_z, lgv = _batch(7)
+    x_mean, mu_z, log_sigma_z = (t.bfloat16() for t in (x_mean, mu_z, log_sigma_z))
+    terms = eq3_terms(x, x_mean, mu_z, log_sigma_z, lgv)
+    in_float32 = eq3_terms(x, x_mean.float(), mu_z.float(), log_sigma_z.float(), lgv)
+    for name, value in in_float32.items():
+        assert terms[name].dtype == torch.float32 and torch.equal(terms[name], value), name
+
+
 def test_kl_term_never_negative_for_tiny_log_sigma():
     """2 KL = mu^2 + expm1(2 log sigma) - 2 log sigma >= 0 even where exp(v) - 1 - v cancels."""
     log_sigma_z = torch.tensor([[1e-9, -1e-9, 1e-30, 0.0]], dtype=torch.float32)

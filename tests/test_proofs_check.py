@@ -71,12 +71,20 @@ def test_step_ids_are_unique():
 
 @pytest.mark.parametrize("step_id", [s.id for s in STEPS])
 def test_proof_step_goes_through(step_id, outcomes):
-    """Each step (identity, minimizer with second-order check, limit or inequality) is confirmed."""
+    """Each step (identity, minimizer with second-order check, limit or inequality) is confirmed,
+    with the result that proofs_check/REPORT.md shows for it."""
     outcome = outcomes[step_id]
     if outcome.result.status is Status.FAIL:
         outcome.step.check()  # re-run to show the full traceback of the broken derivation
     assert outcome.result.status in (Status.PASS, Status.FINDING), outcome.result.detail
     assert outcome.result.detail
+    # its row, finding and note read as in the committed report (numbered there among the others)
+    committed = (ROOT / "proofs_check" / "REPORT.md").read_text().splitlines()
+    for line in render_markdown([outcome]).splitlines():
+        if line.startswith(f"| `{step_id}` |"):
+            assert line in committed, f"regenerate: {REPORT_COMMAND}"
+        elif line.startswith("1. "):
+            assert any(c.endswith(line[len("1. "):]) for c in committed), f"regenerate: {REPORT_COMMAND}"
 
 
 def test_findings_are_the_confirmed_errata_with_equation_numbers(outcomes):
