@@ -7,10 +7,16 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from scipy.optimize import brentq
+from scipy.optimize import brentq, minimize
 from scipy.special import logit as scipy_logit
 
-from infgrad.tolerances import OPTIMIZER_ARGMIN_RTOL, ROOT_FIND_RTOL, ROUNDOFF_ATOL, ROUNDOFF_RTOL
+from infgrad.tolerances import (
+    OPTIMIZER_ARGMIN_RTOL,
+    OPTIMIZER_VALUE_RTOL,
+    ROOT_FIND_RTOL,
+    ROUNDOFF_ATOL,
+    ROUNDOFF_RTOL,
+)
 from tests.strategies import positive_log_uniform, seeds, theorem4_settings
 from theory.objective import infinite_indicator, objective_eq22
 from theory.penalties import indicator, linear, log_penalty, log_shift, penalty_family, ratio, sqrt_penalty, sqrt_shift
@@ -21,6 +27,8 @@ from theory.theorem4 import (
     crossover_eps,
     crossover_eps_closed_form,
     decoder_eq20,
+    logistic,
+    logit,
     pi_inverse,
     pi_map,
     row_energy_theta1_lower_bound,
@@ -221,6 +229,54 @@ def test_identity_g_with_linear_h_halves_the_codes():
     X = sample_data_eq21(64, 1e-2, 0.7, 0)
     np.testing.assert_allclose(unconstrained_cost_identity_g(linear(), X)["shrink"], 0.5,
                                rtol=OPTIMIZER_ARGMIN_RTOL)
+
+
+def test_identity_g_with_h_twice_u_shrinks_the_codes_to_a_third():
+    """g = identity, h = 2u: (1/2)[(1 - a)^2 m + 2 a^2 m] is least at a = 1/3 (off the 1/2000 grid,
+    so the bounded search refines it), where it is m/3; hence Z = X/3, cost (m_1 + m_2)/3 and
+    reconstruction error (4/9) mean(X^2). The search is value-only: its argmin is good to
+    sqrt(8 eps max(|f|, 1) / f'') < 1e-7 for f'' = 3m ~ 1 here (eps = 1), inside the tolerance."""
+    X = sample_data_eq21(64, 1.0, 0.7, 0)
+    m = np.mean(X**2, axis=1)
+    result = unconstrained_cost_identity_g(lambda u: 2.0 * u, X)
+    np.testing.assert_allclose(result["shrink"], 1.0 / 3.0, rtol=OPTIMIZER_ARGMIN_RTOL)
+    np.testing.assert_allclose(result["Z"], X / 3.0, rtol=OPTIMIZER_ARGMIN_RTOL)
+    assert result["cost"] == pytest.approx(np.sum(m) / 3.0, rel=OPTIMIZER_VALUE_RTOL)
+    # d log((1 - a)^2) / d log a = -2a/(1 - a) = -1 at a = 1/3: the argmin's relative error carries over
+    assert result["recon_mse"] == pytest.approx(4.0 / 9.0 * np.mean(X**2), rel=OPTIMIZER_ARGMIN_RTOL)
+
+
+def test_identity_g_at_theta1_reaches_the_minimum_of_an_independent_search():
+    """g = identity at theta = 1: the L-BFGS minimum over z_1 (analytic gradient) is as low as a
+    search of (22) itself with finite-difference gradients from the same starts (the exact code,
+    a tenth of it), to the search's value tolerance: a wrong gradient stops L-BFGS short."""
+    h, eps, C = ratio(1e-2), 1e-3, 0.7
+    X = sample_data_eq21(16, eps, C, 0)
+    result = unconstrained_cost_identity_g_theta1(h, X, eps, C)
+
+    def eq22(z1):
+        Z = np.stack([z1, np.zeros_like(z1)])
+        return objective_eq22(X, Z, decoder_eq20(Z, 1.0, eps, C), lambda u: u, h)
+
+    exact = sparse_code_theta1(X, eps, C)[0]
+    reference = min(minimize(eq22, start, method="L-BFGS-B").fun for start in (exact, 0.1 * exact))
+    assert result["cost"] <= reference * (1.0 + OPTIMIZER_VALUE_RTOL)
+
+
+def test_logistic_and_logit_are_inverse_and_logit_needs_the_open_interval():
+    """t(z) = 1/(1 + e^-z): t(0) = 1/2, t(-z) = 1 - t(z), logit(t(z)) = z and logit(3/4) = log 3;
+    logit refuses 0, 1 and values outside (0, 1). Round-off: t is stored to eps/2 absolute, which
+    logit magnifies by 1/(t(1 - t)) <= 2.3e4 on |z| <= 10, i.e. <= 2.5e-12 absolute, 2.5e-13 of |z|."""
+    z = np.linspace(-10.0, 10.0, 41)
+    assert logistic(0.0) == 0.5
+    np.testing.assert_allclose(logistic(-z), 1.0 - logistic(z), rtol=ROUNDOFF_RTOL, atol=ROUNDOFF_ATOL)
+    np.testing.assert_allclose(logit(logistic(z)), z, rtol=ROUNDOFF_RTOL, atol=ROUNDOFF_ATOL)
+    assert logit(0.75) == pytest.approx(math.log(3.0), rel=ROUNDOFF_RTOL)
+    for bad in (0.0, 1.0, -0.5, 1.5):
+        with pytest.raises(ValueError, match="open interval"):
+            logit(bad)
+    with pytest.raises(ValueError, match="t"):
+        logit(np.nan)
 
 
 def test_identity_g_with_log_h_collapses_to_minus_infinity():
