@@ -9,11 +9,19 @@ proofs_check each `@step(...)` decorator is written as the call `step(...)(name)
 (the same registration, in the same order). Results stay in .mutation/mutants/: a second run only
 retests the functions that changed. Without `--run` the report is made from the last results.
 
+On a small machine the whole run takes hours. `--modules A.py,B.py --modules C.py ...` runs only the
+mutants not yet decided, module group by module group in the order given (one mutmut run per
+group), and `--budget-min N` stops (as Ctrl-C does: finished mutants keep their result) when N
+minutes of wall time are spent. The report counts a mutant that did not run as "not run", never as
+killed, and scores each module over the mutants that ran.
+
 Every mutant is sorted into one class by where the mutation sits in the original code:
 
   message       a string literal that is only text: the message of a raise, of proofs_check's
-                require / require_zero, the detail and notes of a step's result, a progress bar's label
-  input check   the condition of an `if` whose body raises, or any other part of a raise
+                require / require_zero, the detail and notes of a step's result, a progress bar's label,
+                a penalty's name and plot label, the argument name given to a validator of theory._checks
+  input check   the condition of an `if` whose body raises, any other part of a raise, or of a call
+                to a validator of theory._checks (finite_array, dimension, same, ...)
   presentation  proofs_check's terminal and Markdown report and its command line (report.py,
                 __main__.py), and the arguments of a progress bar
   maths         everything else: the formulas, the derivations and the checks of the proofs
@@ -28,7 +36,9 @@ import argparse
 import ast
 import json
 import re
+import os
 import resource
+import signal
 import subprocess
 import sys
 import time
@@ -53,7 +63,10 @@ STATUS_BY_EXIT_CODE = {1: KILLED, 3: KILLED, 0: SURVIVED, 5: NO_TESTS, 33: NO_TE
 CLASSES = ("maths", "input check", "message", "presentation")
 PRESENTATION_MODULES = {"proofs_check/report.py", "proofs_check/__main__.py"}
 # Calls whose string arguments from this position on (and keywords) are text only.
-MESSAGE_CALLS = {"require": 1, "require_zero": 1, "DerivationError": 0}
+MESSAGE_CALLS = {"require": 1, "require_zero": 1, "DerivationError": 0, "Penalty": 0}
+# theory._checks' validators: each raises a ValueError naming its argument on bad input, so a change
+# of a call to one is an input check (of its name or "what" text, a message).
+CHECK_CALLS = {"finite_array", "finite_scalar", "positive_scalar", "log_variance", "dimension", "same"}
 TEXT_CALLS = {"proved", "erratum"}  # a step's result: every argument is report text
 PROGRESS_CALLS = {"tqdm"}
 PROGRESS_PARAMETERS = {"progress", "desc"}  # parameters that only reach a progress bar
@@ -175,6 +188,8 @@ def classify(module: str, node, ancestors) -> str:
     is_text = any(isinstance(n, ast.JoinedStr) for n in nodes) or (
         isinstance(node, ast.Constant) and isinstance(node.value, str))
     for (parent, field), child in zip(chain, nodes[1:] + [None]):
+        if isinstance(parent, ast.Call) and _called_name(parent) in CHECK_CALLS:
+            return "message" if is_text else "input check"
         if isinstance(parent, ast.Raise):
             return "message" if is_text else "input check"
         if isinstance(parent, ast.If) and field == "test" and _is_raise_branch(parent):
@@ -283,8 +298,11 @@ def prepare_tree(tree: Path = SCRATCH) -> None:
             stale.unlink()
 
 
-def run_mutmut(tree: Path = SCRATCH) -> dict[str, float]:
-    """prepare_tree, then mutmut in `tree`; returns its wall and CPU (own + children) seconds.
+def run_mutmut(tree: Path = SCRATCH, groups: list[list[str]] | None = None,
+               budget_min: float | None = None) -> dict:
+    """prepare_tree, then mutmut in `tree`: on everything, or on the undecided mutants of each group
+    of modules in turn, within `budget_min` minutes of wall time. Returns the wall and CPU (own +
+    children) seconds, the number of mutants decided, and what ran.
 
     mutmut keeps a file that it once copied unmutated (no .meta beside it) as it is, even when the
     configuration later selects it: such copies are removed first, and mutmut copies them again."""
@@ -294,12 +312,61 @@ def run_mutmut(tree: Path = SCRATCH) -> dict[str, float]:
             copy.unlink()
     decided = {name for name, code in _exit_codes(tree).items() if code is not None}
     start, cpu_start = time.perf_counter(), _children_cpu()
-    subprocess.run(RUN_COMMAND, cwd=tree, check=True)
+    ran, stopped = [], False
+    for group in groups or [None]:
+        names = [] if group is None else _undecided(tree, group)
+        if group is not None and not names:
+            continue
+        left = None if budget_min is None else 60.0 * budget_min - (time.perf_counter() - start)
+        if left is not None and left < 60.0:
+            stopped = True
+            break
+        ran.append("everything" if group is None else ", ".join(group))
+        if not _run_within(RUN_COMMAND + names, tree, left):
+            stopped = True
+            break
     timing = {"wall_s": time.perf_counter() - start, "cpu_s": _children_cpu() - cpu_start,
               "retested": sum(code is not None and name not in decided
-                              for name, code in _exit_codes(tree).items())}
+                              for name, code in _exit_codes(tree).items()),
+              "ran": ran, "stopped_by_budget": stopped, "budget_min": budget_min,
+              "date": time.strftime("%Y-%m-%d"), "mutmut": _mutmut_version()}
     (tree / "mutants" / "last-run.json").write_text(json.dumps(timing))
     return timing
+
+
+def _undecided(tree: Path, modules: list[str]) -> list[str]:
+    """mutmut's names of the mutants of `modules` that have no result yet."""
+    names = []
+    for module in modules:
+        meta = tree / "mutants" / f"{module}.meta"
+        if meta.is_file():
+            names += [name for name, code in json.loads(meta.read_text())["exit_code_by_key"].items()
+                      if code is None]
+    return names
+
+
+def _run_within(command: list[str], cwd: Path, seconds: float | None) -> bool:
+    """Run `command`; past `seconds`, interrupt it as Ctrl-C does (mutmut then stops its workers and
+    keeps what finished). False when it was interrupted."""
+    process = subprocess.Popen(command, cwd=cwd, start_new_session=True)
+    try:
+        code = process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGINT)  # mutmut alone: it stops its workers itself
+        try:
+            process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        return False
+    if code != 0:
+        raise subprocess.CalledProcessError(code, command[:len(RUN_COMMAND)])
+    return True
+
+
+def _mutmut_version() -> str:
+    from importlib.metadata import version
+    return version("mutmut")
 
 
 def _exit_codes(tree: Path) -> dict:
@@ -320,13 +387,19 @@ def _children_cpu() -> float:
 # --- the report ------------------------------------------------------------------------------------
 
 def _score(rows: list[Mutant]) -> tuple[int, int]:
-    """(killed or timed out, mutants that are not equivalent)."""
-    counted = [m for m in rows if not (m.status == SURVIVED and m.equivalent)]
+    """(killed or timed out, mutants that ran and are not equivalent): a mutant that did not run
+    is left out of both, never counted as killed."""
+    counted = [m for m in rows if m.status != NOT_CHECKED and not (m.status == SURVIVED and m.equivalent)]
     return sum(m.status in (KILLED, TIMEOUT) for m in counted), len(counted)
 
 
 def _fraction(killed: int, total: int) -> str:
     return f"{killed}/{total} ({100.0 * killed / total:.1f}%)" if total else "-"
+
+
+def _not_run(rows: list[Mutant]) -> str:
+    count = sum(m.status == NOT_CHECKED for m in rows)
+    return f", {count} not run" if count else ""
 
 
 def render_markdown(mutants: list[Mutant], timing: dict[str, float] | None = None) -> str:
@@ -349,20 +422,29 @@ def render_markdown(mutants: list[Mutant], timing: dict[str, float] | None = Non
         "condition of an `if` that raises), **message** (the text of an error, of a proof step's result "
         "or failure), **presentation** (proofs_check's report and command line, progress bars). The "
         "goal concerns maths.",
-        "- Score = (killed + timeout) / (mutants - equivalent). A survivor is listed as equivalent only "
-        "with the reason no test can tell it from the original; a mutant that no test executes counts "
-        "as not killed.",
+        "- Score = (killed + timeout) / (mutants that ran - equivalent). A survivor is listed as equivalent "
+        "only with the reason no test can tell it from the original; a mutant that no test executes "
+        "(\"no tests\") counts as not killed; a mutant that did not run (\"not run\": the run was "
+        "stopped before it) is left out of the score, never counted as killed.",
         "",
     ]
     if timing:
-        lines += [f"Last run: {timing['wall_s'] / 60:.0f} min wall, {timing['cpu_s'] / 60:.0f} CPU-min for "
-                  f"{timing['retested']} mutants (2 workers, nice 5, on a shared 2-core machine under load; "
-                  "a rerun retests only the functions that changed).", ""]
+        lines += [f"Last run: {timing.get('date', '?')}, mutmut {timing.get('mutmut', '?')}, "
+                  f"{timing['wall_s'] / 60:.0f} min wall, {timing['cpu_s'] / 60:.0f} CPU-min, "
+                  f"{timing['retested']} mutants decided (2 workers, nice 5, on a shared 2-core machine under "
+                  "load; results of earlier runs are kept until the mutated function changes)."]
+        if timing.get("ran") and timing["ran"] != ["everything"]:
+            lines += [f"It ran the undecided mutants of these module groups, in order: "
+                      + "; ".join(timing["ran"]) + "."]
+        if timing.get("stopped_by_budget"):
+            lines += [f"It was stopped by its budget of {timing['budget_min']:g} min: the mutants it did not "
+                      "reach are \"not run\" below."]
+        lines += [""]
     lines += [
         "## Maths, per module",
         "",
-        "| module | mutants | killed | survived | equivalent | timeout | no tests | score |",
-        "|---|---|---|---|---|---|---|---|",
+        "| module | mutants | killed | survived | equivalent | timeout | no tests | not run | score |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     totals = Counter()
     for module, rows in sorted(by_module.items()):
@@ -372,11 +454,12 @@ def render_markdown(mutants: list[Mutant], timing: dict[str, float] | None = Non
         status = Counter(m.status for m in maths)
         equivalent = sum(m.status == SURVIVED and bool(m.equivalent) for m in maths)
         cells = [len(maths), status[KILLED], status[SURVIVED] - equivalent, equivalent, status[TIMEOUT],
-                 status[NO_TESTS]]
-        totals.update(dict(zip(("n", "k", "s", "e", "t", "x"), cells)))
+                 status[NO_TESTS], status[NOT_CHECKED]]
+        totals.update(dict(zip(("n", "k", "s", "e", "t", "x", "r"), cells)))
         lines.append(f"| {module} | " + " | ".join(map(str, cells)) + f" | {_fraction(*_score(maths))} |")
     lines.append(f"| **all** | {totals['n']} | {totals['k']} | {totals['s']} | {totals['e']} | {totals['t']} | "
-                 f"{totals['x']} | {_fraction(totals['k'] + totals['t'], totals['n'] - totals['e'])} |")
+                 f"{totals['x']} | {totals['r']} | "
+                 f"{_fraction(totals['k'] + totals['t'], totals['n'] - totals['e'] - totals['r'])} |")
     lines += [
         "",
         "## The other classes (counted, not part of the goal)",
@@ -385,10 +468,11 @@ def render_markdown(mutants: list[Mutant], timing: dict[str, float] | None = Non
         "|---|" + "---|" * (len(CLASSES) - 1),
     ]
     for module, rows in sorted(by_module.items()):
-        cells = [_fraction(*_score([m for m in rows if m.kind == kind])) for kind in CLASSES[1:]]
+        cells = [_fraction(*_score(kind_rows)) + _not_run(kind_rows)
+                 for kind_rows in ([m for m in rows if m.kind == kind] for kind in CLASSES[1:])]
         if any(cell != "-" for cell in cells):
             lines.append(f"| {module} | " + " | ".join(cells) + " |")
-    survivors = [m for m in mutants if m.status not in (KILLED, TIMEOUT)]
+    survivors = [m for m in mutants if m.status not in (KILLED, TIMEOUT, NOT_CHECKED)]
     equivalent = [m for m in survivors if m.status == SURVIVED and m.equivalent]
     lines += ["", "## Equivalent mutants", ""]
     lines += [f"- `{m.module}:{m.line}` {m.function}: `{m.change}`. {m.equivalent}"
@@ -405,8 +489,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m tests.mutation_report", description=__doc__.splitlines()[0])
     parser.add_argument("--run", action="store_true", help="run mutmut first (minutes to hours)")
     parser.add_argument("--markdown", metavar="PATH", type=Path, help="write the report to PATH")
+    parser.add_argument("--modules", action="append", metavar="A.py,B.py",
+                        help="with --run: only the undecided mutants of these modules (repeat: groups in order)")
+    parser.add_argument("--budget-min", type=float, metavar="N", help="with --run: stop after N minutes of wall time")
     args = parser.parse_args(argv)
-    timing = run_mutmut() if args.run else last_timing()
+    groups = [group.split(",") for group in args.modules] if args.modules else None
+    timing = run_mutmut(groups=groups, budget_min=args.budget_min) if args.run else last_timing()
     report = render_markdown(load_mutants(), timing)
     if args.markdown:
         args.markdown.write_text(report)

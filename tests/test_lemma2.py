@@ -390,3 +390,12 @@ def test_naive_log_u_plus_gamma_fails_the_omega_minimization_check():
     assert res.fun == pytest.approx(math.log(gamma) + math.log(1 + golden) + 1 / golden, rel=OPTIMIZER_VALUE_RTOL)
     assert abs(float(log_shift(gamma)(gamma)) - res.fun) > 0.8
     assert float(row_penalty_eq11(math.log(gamma))(gamma)) == pytest.approx(res.fun, rel=OPTIMIZER_VALUE_RTOL)
+
+
+def test_eq13_cost_is_a_sum_of_log_column_norms_plus_the_code_energy_and_minus_inf_at_a_zero_column():
+    """Objective of (13): sum_k log ||w_k||^2 + (1/n) sum_i ||mu_i||^2. For W = diag(1, 2) the first
+    term is log 1 + log 4 (a unit column contributes exactly 0); a zero column makes it log 0 = -inf."""
+    mu_z = np.array([[1.0, -1.0, 2.0], [0.5, 0.0, -0.5]])
+    energy = np.sum(mu_z**2) / 3
+    assert cost_eq13(np.diag([1.0, 2.0]), mu_z) == pytest.approx(math.log(4.0) + energy, rel=ROUNDOFF_RTOL)
+    assert cost_eq13(np.array([[1.0, 0.0], [0.0, 0.0]]), mu_z) == -math.inf
