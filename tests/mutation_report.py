@@ -12,7 +12,8 @@ retests the functions that changed. Without `--run` the report is made from the 
 On a small machine the whole run takes hours. `--modules A.py,B.py --modules C.py ...` runs only the
 mutants not yet decided, module group by module group in the order given (one mutmut run per
 group), and `--budget-min N` stops (as Ctrl-C does: finished mutants keep their result) when N
-minutes of wall time are spent. The report counts a mutant that did not run as "not run", never as
+minutes of wall time are spent; `--retest-survivors` also reruns the maths survivors of those modules
+that are not equivalent (after tests were added). The report counts a mutant that did not run as "not run", never as
 killed, and scores each module over the mutants that ran.
 
 Every mutant is sorted into one class by where the mutation sits in the original code:
@@ -46,7 +47,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.mutation_equivalents import EQUIVALENT, EQUIVALENT_RULES
+from tests.mutation_equivalents import EQUIVALENT, EQUIVALENT_RULES, NOT_KILLED, NOT_KILLED_IN_FUNCTION
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRATCH = ROOT / ".mutation"  # the copy of the tree that mutmut runs in (git-ignored)
@@ -63,7 +64,7 @@ STATUS_BY_EXIT_CODE = {1: KILLED, 3: KILLED, 0: SURVIVED, 5: NO_TESTS, 33: NO_TE
 CLASSES = ("maths", "input check", "message", "presentation")
 PRESENTATION_MODULES = {"proofs_check/report.py", "proofs_check/__main__.py"}
 # Calls whose string arguments from this position on (and keywords) are text only.
-MESSAGE_CALLS = {"require": 1, "require_zero": 1, "DerivationError": 0, "Penalty": 0}
+MESSAGE_CALLS = {"require": 1, "require_zero": 1, "DerivationError": 0, "Penalty": 0, "_apply": 0}
 # theory._checks' validators: each raises a ValueError naming its argument on bad input, so a change
 # of a call to one is an input check (of its name or "what" text, a message).
 CHECK_CALLS = {"finite_array", "finite_scalar", "positive_scalar", "log_variance", "dimension", "same"}
@@ -94,6 +95,13 @@ class Mutant:
         if reason is None and not re.fullmatch(r"[\w.]+ -> [\w.]+", self.change):  # a change of one
             reason = EQUIVALENT.get((self.module, self.function, self.change))  # name is too common
         return reason or next((why for applies, why in EQUIVALENT_RULES if applies(self)), None)
+
+
+    @property
+    def why_not_killed(self) -> str | None:
+        """For a survivor that is not equivalent: why no test kills it (NOT_KILLED), if known."""
+        return (NOT_KILLED.get((self.module, self.function, self.context))
+                or NOT_KILLED_IN_FUNCTION.get((self.module, self.function)))
 
 
 def _is_raise_branch(node: ast.AST) -> bool:
@@ -299,7 +307,7 @@ def prepare_tree(tree: Path = SCRATCH) -> None:
 
 
 def run_mutmut(tree: Path = SCRATCH, groups: list[list[str]] | None = None,
-               budget_min: float | None = None) -> dict:
+               budget_min: float | None = None, retest_survivors: bool = False) -> dict:
     """prepare_tree, then mutmut in `tree`: on everything, or on the undecided mutants of each group
     of modules in turn, within `budget_min` minutes of wall time. Returns the wall and CPU (own +
     children) seconds, the number of mutants decided, and what ran.
@@ -310,11 +318,11 @@ def run_mutmut(tree: Path = SCRATCH, groups: list[list[str]] | None = None,
     for copy in (tree / "mutants").rglob("*.py"):
         if not copy.with_name(copy.name + ".meta").exists():
             copy.unlink()
-    decided = {name for name, code in _exit_codes(tree).items() if code is not None}
+    before = _results(tree)
     start, cpu_start = time.perf_counter(), _children_cpu()
     ran, stopped = [], False
     for group in groups or [None]:
-        names = [] if group is None else _undecided(tree, group)
+        names = [] if group is None else _to_run(tree, group, retest_survivors)
         if group is not None and not names:
             continue
         left = None if budget_min is None else 60.0 * budget_min - (time.perf_counter() - start)
@@ -326,22 +334,28 @@ def run_mutmut(tree: Path = SCRATCH, groups: list[list[str]] | None = None,
             stopped = True
             break
     timing = {"wall_s": time.perf_counter() - start, "cpu_s": _children_cpu() - cpu_start,
-              "retested": sum(code is not None and name not in decided
-                              for name, code in _exit_codes(tree).items()),
+              "retested": sum(result[0] is not None and result != before.get(name)
+                              for name, result in _results(tree).items()),
               "ran": ran, "stopped_by_budget": stopped, "budget_min": budget_min,
+              "retest_survivors": retest_survivors,
               "date": time.strftime("%Y-%m-%d"), "mutmut": _mutmut_version()}
-    (tree / "mutants" / "last-run.json").write_text(json.dumps(timing))
+    (tree / "mutants" / "runs.json").write_text(json.dumps(run_history(tree) + [timing], indent=1))
     return timing
 
 
-def _undecided(tree: Path, modules: list[str]) -> list[str]:
-    """mutmut's names of the mutants of `modules` that have no result yet."""
+def _to_run(tree: Path, modules: list[str], retest_survivors: bool) -> list[str]:
+    """mutmut's names of the mutants of `modules` that have no result yet, and with
+    `retest_survivors` also the maths mutants that survived (not equivalent) or had no test:
+    tests added since may kill them."""
     names = []
     for module in modules:
         meta = tree / "mutants" / f"{module}.meta"
         if meta.is_file():
             names += [name for name, code in json.loads(meta.read_text())["exit_code_by_key"].items()
                       if code is None]
+    if retest_survivors:
+        names += [m.name for m in load_mutants(tree) if m.module in modules and m.kind == "maths"
+                  and (m.status == NO_TESTS or m.status == SURVIVED and not m.equivalent)]
     return names
 
 
@@ -369,14 +383,20 @@ def _mutmut_version() -> str:
     return version("mutmut")
 
 
-def _exit_codes(tree: Path) -> dict:
-    return {name: code for meta in (tree / "mutants").rglob("*.py.meta")
-            for name, code in json.loads(meta.read_text())["exit_code_by_key"].items()}
+def _results(tree: Path) -> dict[str, tuple]:
+    """(exit code, duration) of every mutant: a mutant that ran again has a new duration."""
+    results = {}
+    for meta in (tree / "mutants").rglob("*.py.meta"):
+        data = json.loads(meta.read_text())
+        durations = data.get("durations_by_key", {})
+        results.update({name: (code, durations.get(name)) for name, code in data["exit_code_by_key"].items()})
+    return results
 
 
-def last_timing(tree: Path = SCRATCH) -> dict | None:
-    path = tree / "mutants" / "last-run.json"
-    return json.loads(path.read_text()) if path.is_file() else None
+def run_history(tree: Path = SCRATCH) -> list[dict]:
+    """The recorded runs whose results the mutants/ folder holds, oldest first."""
+    path = tree / "mutants" / "runs.json"
+    return json.loads(path.read_text()) if path.is_file() else []
 
 
 def _children_cpu() -> float:
@@ -402,7 +422,7 @@ def _not_run(rows: list[Mutant]) -> str:
     return f", {count} not run" if count else ""
 
 
-def render_markdown(mutants: list[Mutant], timing: dict[str, float] | None = None) -> str:
+def render_markdown(mutants: list[Mutant], history: list[dict] | None = None) -> str:
     """tests/MUTATION.md: the table per module, the equivalent mutants and the other survivors."""
     by_module: dict[str, list[Mutant]] = defaultdict(list)
     for m in mutants:
@@ -428,17 +448,22 @@ def render_markdown(mutants: list[Mutant], timing: dict[str, float] | None = Non
         "stopped before it) is left out of the score, never counted as killed.",
         "",
     ]
-    if timing:
-        lines += [f"Last run: {timing.get('date', '?')}, mutmut {timing.get('mutmut', '?')}, "
-                  f"{timing['wall_s'] / 60:.0f} min wall, {timing['cpu_s'] / 60:.0f} CPU-min, "
-                  f"{timing['retested']} mutants decided (2 workers, nice 5, on a shared 2-core machine under "
-                  "load; results of earlier runs are kept until the mutated function changes)."]
-        if timing.get("ran") and timing["ran"] != ["everything"]:
-            lines += [f"It ran the undecided mutants of these module groups, in order: "
-                      + "; ".join(timing["ran"]) + "."]
-        if timing.get("stopped_by_budget"):
-            lines += [f"It was stopped by its budget of {timing['budget_min']:g} min: the mutants it did not "
-                      "reach are \"not run\" below."]
+    if history:
+        lines += ["The results below come from these runs (mutmut keeps a mutant's result until its function "
+                  "changes; 2 workers, nice 5, on a shared 2-core machine under load, so times are indicative), "
+                  f"{sum(run['wall_s'] for run in history) / 60:.0f} min wall in all:", ""]
+        for run in history:
+            line = (f"- {run.get('date', '?')}, mutmut {run.get('mutmut', '?')}: {run['wall_s'] / 60:.0f} min wall, "
+                    + (f"{run['cpu_s'] / 60:.0f} CPU-min, " if run.get("cpu_s") is not None else "")
+                    + f"{run['retested']} mutants decided")
+            if run.get("ran") and run["ran"] != ["everything"]:
+                line += ("; reran the maths survivors and" if run.get("retest_survivors") else ";") + \
+                    " ran the undecided mutants of, in order: " + "; ".join(run["ran"])
+            if run.get("stopped_by_budget"):
+                line += f"; stopped by its budget of {run['budget_min']:g} min (what it did not reach is \"not run\")"
+            if run.get("note"):
+                line += f"; {run['note']}"
+            lines.append(line + ".")
         lines += [""]
     lines += [
         "## Maths, per module",
@@ -481,7 +506,8 @@ def render_markdown(mutants: list[Mutant], timing: dict[str, float] | None = Non
         left = [m for m in survivors if m.kind == kind and not (m.status == SURVIVED and m.equivalent)]
         lines += ["", f"## Surviving {kind} mutants", ""]
         lines += [f"- `{m.module}:{m.line}` {m.function}: `{m.change}`" + ("" if m.status == SURVIVED
-                  else f" ({m.status})") for m in sorted(left, key=lambda m: (m.module, m.line, m.name))] or ["None."]
+                  else f" ({m.status})") + (f". Not killed: {m.why_not_killed}" if m.why_not_killed else "")
+                  for m in sorted(left, key=lambda m: (m.module, m.line, m.name))] or ["None."]
     return "\n".join(lines) + "\n"
 
 
@@ -492,10 +518,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modules", action="append", metavar="A.py,B.py",
                         help="with --run: only the undecided mutants of these modules (repeat: groups in order)")
     parser.add_argument("--budget-min", type=float, metavar="N", help="with --run: stop after N minutes of wall time")
+    parser.add_argument("--retest-survivors", action="store_true",
+                        help="with --modules: also rerun the maths survivors (not equivalent) and no-test mutants")
     args = parser.parse_args(argv)
     groups = [group.split(",") for group in args.modules] if args.modules else None
-    timing = run_mutmut(groups=groups, budget_min=args.budget_min) if args.run else last_timing()
-    report = render_markdown(load_mutants(), timing)
+    if args.run:
+        run_mutmut(groups=groups, budget_min=args.budget_min, retest_survivors=args.retest_survivors)
+    report = render_markdown(load_mutants(), run_history())
     if args.markdown:
         args.markdown.write_text(report)
     else:

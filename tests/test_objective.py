@@ -94,16 +94,18 @@ def test_active_rows_is_a_strict_threshold_on_the_rms_with_default_1e_8():
     np.testing.assert_array_equal(active_rows(Z, 0.5), [False, False, False])
 
 
-def test_min_active_rows_is_the_rank_of_the_centred_data_at_any_scale():
-    """r = rank of X - mean: 0 for identical columns (all singular values 0) and for d = 0 rows,
-    1 for nonconstant data in d = 1, and 1 for rank-one data in d = 3 at scales 1e-3 and 1e3 (the
-    threshold rtol s_1 is relative to the largest singular value s_1)."""
+def test_min_active_rows_is_the_rank_of_the_centred_data_relative_to_the_largest_singular_value():
+    """r = number of singular values of X - mean above rtol s_1: 0 for identical columns (all
+    singular values 0) and for d = 0 rows; 1 for nonconstant data in d = 1 (also with s_1 = 1 exactly:
+    [1/2, -1/2, 1/2, -1/2]); and 1 for two orthogonal centred rows of norms 1e6 and 1e-4, whose ratio
+    1e-10 is below rtol = 1e-9 (an absolute threshold would count 2), at any common scale."""
     assert min_active_rows_affine(np.ones((3, 4))) == 0
     assert min_active_rows_affine(np.zeros((0, 4))) == 0
     assert min_active_rows_affine(np.array([[1.0, 2.0, 4.0]])) == 1
-    line = np.outer([1.0, -2.0, 0.5], [0.0, 1.0, 3.0, -1.0])
-    for scale in (1e-3, 1e3):
-        assert min_active_rows_affine(scale * line) == 1
+    assert min_active_rows_affine(np.array([[0.5, -0.5, 0.5, -0.5]])) == 1
+    rows = np.array([[1e6, -1e6, 1e6, -1e6], [1e-4, 1e-4, -1e-4, -1e-4]]) / 2
+    for scale in (1e-8, 1.0):
+        assert min_active_rows_affine(scale * rows) == 1
 
 
 def test_definition1_error_test_uses_the_largest_sample_error_against_tol_times_the_largest_sample_norm():
@@ -143,3 +145,14 @@ def test_definition1_counts_rows_with_row_tol_and_asks_the_prior_on_inactive_row
     log_sigma_z[1, 2] = -0.2
     assert not is_optimal_sparse(X, Z, X, r=1, row_tol=0.1, log_sigma_z=log_sigma_z)
     assert not is_optimal_sparse(X, Z, X, r=2, row_tol=0.1, log_sigma_z=np.array([-3.0, 0.0]))
+
+
+def test_eq22_sums_h_in_float64_whatever_dtype_h_returns():
+    """(1/d) sum_k h(u_k) is summed in float64: an h that answers in float32 (here 0.1 rounded to
+    float32, for each of 3 rows) gives 3 a / d with a = float32(0.1) exactly in float64 arithmetic,
+    not the float32 sum (which is off by ~1e-8 relative, far outside round-off)."""
+    X = np.array([[1.0, -1.0]])
+    Z = np.array([[1.0, 2.0], [0.5, 0.5], [3.0, 0.0]])
+    a = float(np.float32(0.1))
+    value = objective_eq22(X, Z, X, linear(), lambda u: np.full(u.shape, 0.1, dtype=np.float32))
+    assert value == pytest.approx(a + a + a, rel=ROUNDOFF_RTOL)

@@ -308,3 +308,51 @@ def test_identity_g_with_log_h_collapses_to_minus_infinity():
 def test_bad_input_raises_naming_the_argument(call, argument):
     with pytest.raises(ValueError, match=f"^{argument}:"):
         call()
+
+
+def test_closed_form_crossover_defaults_to_the_data_of_the_root_finder():
+    """crossover_eps_closed_form and crossover_eps draw the same data by default (n = 256, seed = 0),
+    so their eps* agree without arguments as with them (root-finder tolerance)."""
+    np.testing.assert_allclose(crossover_eps(linear(), 0.7), crossover_eps_closed_form("linear", 0.7), rtol=ROOT_FIND_RTOL)
+
+
+def test_pi_on_the_whole_of_0_1_is_the_piecewise_linear_arc_and_its_inverse_clips_to_0_1():
+    """pi(t) = 0.9 eps (cos a, sin a) with a/(pi/2) linear from 0.05 at t = 0 to 0.1 at t = C and on to
+    0.9 at t = 1 (the arc of the module docstring, below C too); pi^{-1}(pi(t)) = t on all of [0, 1]
+    (arctan2 round-off over the slope, as above). A point at most rtol past an end of the arc maps to
+    that end, 0 or 1; a point 1e-6 off the radius is refused at the default rtol = 1e-9."""
+    eps, C = 1e-2, 0.7
+    t = np.array([0.0, 0.35, 0.7, 0.85, 1.0])
+    fraction = np.array([0.05, 0.075, 0.1, 0.5, 0.9])
+    angle = 0.5 * math.pi * fraction
+    np.testing.assert_allclose(pi_map(t, eps, C), 0.9 * eps * np.stack([np.cos(angle), np.sin(angle)]),
+                               rtol=ROUNDOFF_RTOL, atol=ROUNDOFF_ATOL * eps)
+    np.testing.assert_allclose(pi_inverse(pi_map(t, eps, C), eps, C), t, rtol=0, atol=1e-12)
+    beyond = 0.5 * math.pi * np.array([0.05 - 5e-10, 0.9 + 5e-10])
+    ends = pi_inverse(0.9 * eps * np.stack([np.cos(beyond), np.sin(beyond)]), eps, C)
+    np.testing.assert_array_equal(ends, [0.0, 1.0])
+    with pytest.raises(ValueError, match="distance"):
+        pi_inverse(pi_map(0.5, eps, C) * (1.0 + 1e-6), eps, C)
+
+
+def test_identity_g_at_theta1_with_a_cheap_latent_finds_the_interior_minimum_of_eq22():
+    """g = identity at theta = 1 with eps = 1 and h = u/(u + 100) (a latent energy of ~3 costs ~0.015):
+    reconstruction dominates, so the L-BFGS code (not Z = 0, which costs 0.23) is optimal. Its cost
+    is (22) evaluated at the returned Z (round-off), at most the minimum of an independent search of
+    (22) with finite-difference gradients from the same starts (the search's value tolerance), z_2 = 0,
+    and recon_mse is the mean squared error of the decoder (20) at Z."""
+    h, eps, C = ratio(100.0), 1.0, 0.7
+    X = sample_data_eq21(16, eps, C, 0)
+    result = unconstrained_cost_identity_g_theta1(h, X, eps, C)
+    Z = result["Z"]
+
+    def eq22(z1):
+        Zs = np.stack([z1, np.zeros_like(z1)])
+        return objective_eq22(X, Zs, decoder_eq20(Zs, 1.0, eps, C), lambda u: u, h)
+
+    assert np.all(Z[1] == 0.0) and np.any(Z[0] != 0.0)
+    assert result["cost"] == pytest.approx(eq22(Z[0]), rel=ROUNDOFF_RTOL)
+    exact = sparse_code_theta1(X, eps, C)[0]
+    reference = min(minimize(eq22, start, method="L-BFGS-B").fun for start in (exact, 0.1 * exact))
+    assert result["cost"] <= reference * (1.0 + OPTIMIZER_VALUE_RTOL)
+    assert result["recon_mse"] == pytest.approx(np.mean((X - decoder_eq20(Z, 1.0, eps, C)) ** 2), rel=ROUNDOFF_RTOL)
