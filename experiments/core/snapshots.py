@@ -1,0 +1,104 @@
+"""Scores of the weights a run keeps at log-spaced steps (TrainConfig.keep_from, snapshots/step_XXXXXXX.pt):
+the convergence curves of the experiments (Table 1, Figure 4) evaluated after, or during, training.
+
+One cache file per snapshot (cache_dir/step_XXXXXXX.npz, written atomically), so a killed evaluation
+loses at most the snapshot it was scoring and a rerun scores only what is new. Nothing is written into
+the run folder: it may belong to a run still in progress.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from experiments.core.runs import CONFIG_NAME, SNAPSHOT_DIR, load_checkpoint
+from experiments.core.train import snapshot_steps
+
+_SNAPSHOT_NAME = re.compile(r"^step_(\d+)\.pt$")
+_SETTINGS_KEY = "__settings__"
+
+
+def snapshot_files(run_dir: str | Path) -> dict[int, Path]:
+    """{step: path} of the snapshots a run folder holds now, in step order (temporary files ignored)."""
+    folder = Path(run_dir) / SNAPSHOT_DIR
+    if not folder.is_dir():
+        return {}
+    found = {int(m.group(1)): p for p in folder.iterdir() if (m := _SNAPSHOT_NAME.match(p.name))}
+    return dict(sorted(found.items()))
+
+
+def run_config(run_dir: str | Path) -> dict:
+    """The run's config.json (TrainConfig fields and model arguments); ValueError when absent."""
+    path = Path(run_dir) / CONFIG_NAME
+    if not path.is_file():
+        raise ValueError(f"{run_dir}: not a run folder (no {CONFIG_NAME})")
+    return json.loads(path.read_text())
+
+
+def expected_steps(config: dict) -> list[int]:
+    """The snapshot steps a run of this config keeps once it has finished (train.snapshot_steps)."""
+    return snapshot_steps(int(config["iters"]), int(config.get("keep_from", 0)))
+
+
+def missing_steps(run_dir: str | Path, scored) -> list[int]:
+    """Snapshot steps the finished run will hold that are not among `scored` (the steps evaluated)."""
+    return [s for s in expected_steps(run_config(run_dir)) if s not in set(scored)]
+
+
+def cache_path(cache_dir: str | Path, step: int) -> Path:
+    return Path(cache_dir) / f"step_{step:07d}.npz"
+
+
+def read_cache(cache_dir: str | Path, step: int, settings: dict) -> dict[str, np.ndarray] | None:
+    """The cached scores of `step`, or None when there are none or they were made with other settings."""
+    path = cache_path(cache_dir, step)
+    if not path.is_file():
+        return None
+    with np.load(path) as saved:
+        if str(saved[_SETTINGS_KEY]) != _settings_text(settings):
+            return None
+        return {k: saved[k] for k in saved.files if k != _SETTINGS_KEY}
+
+
+def write_cache(cache_dir: str | Path, step: int, settings: dict, scores: dict) -> Path:
+    """Scores (name -> array or number) of `step` with the settings that made them; atomic (temporary
+    file, then os.replace), so a kill leaves the previous state, never half a file."""
+    path = cache_path(cache_dir, step)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **{k: np.asarray(v) for k, v in scores.items()},
+                        **{_SETTINGS_KEY: np.array(_settings_text(settings))})
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(buffer.getvalue())
+    os.replace(tmp, path)
+    return path
+
+
+def _settings_text(settings: dict) -> str:
+    return json.dumps(settings, sort_keys=True, default=str)
+
+
+def evaluate_snapshots(run_dir: str | Path, cache_dir: str | Path, score, settings: dict, *,
+                       progress: bool = True, desc: str = "snapshots") -> dict[int, dict[str, np.ndarray]]:
+    """Score every snapshot the run folder holds now: {step: score(state)}, cached per step.
+
+    `score(state) -> dict[str, array-like]`, state the snapshot's dict (model state_dict, step,
+    model_args, config). `settings` (JSON-able) names everything the scores depend on besides the
+    weights (data, sample counts, seeds); a cache file made with other settings is scored again."""
+    files = snapshot_files(run_dir)
+    results = {}
+    bar = tqdm(files.items(), desc=desc, unit="snapshot", disable=not progress, dynamic_ncols=True)
+    for step, path in bar:
+        cached = read_cache(cache_dir, step, settings)
+        if cached is None:
+            bar.set_postfix(step=step)
+            cached = score(load_checkpoint(path))
+            write_cache(cache_dir, step, settings, cached)
+            cached = read_cache(cache_dir, step, settings)  # the same types whether fresh or cached
+        results[step] = cached
+    return results

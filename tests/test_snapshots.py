@@ -1,0 +1,111 @@
+"""experiments/core/snapshots.py: which kept weights a convergence curve evaluates, and that a killed
+evaluation loses nothing it had finished (one cache file per snapshot, written atomically)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from experiments.core.snapshots import (cache_path, evaluate_snapshots, expected_steps, missing_steps,
+                                        snapshot_files)
+from experiments.core.train import seed_everything, train
+from tests.test_train import VectorVAE, vector_config
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    """A finished 12-step run keeping its weights from step 1 on."""
+    generator = torch.Generator().manual_seed(0)
+    data = torch.randn(256, 6, generator=generator)
+    folder = tmp_path_factory.mktemp("snapshots") / "run"
+    seed_everything(0)
+    train(VectorVAE(), data, vector_config(iters=12, keep_from=1), folder)
+    return folder
+
+
+def gamma_score(calls: list):
+    """A cheap score: the snapshot's log_gamma_var and its step, recording which steps were scored."""
+    def score(state):
+        calls.append(state["step"])
+        return {"log_gamma_var": float(state["model"]["log_gamma_var"]), "step": state["step"],
+                "per_image": np.arange(3.0) * state["step"]}
+    return score
+
+
+def test_every_kept_step_is_evaluated_in_order_and_nothing_else(run_dir, tmp_path):
+    """Steps 1, 1.5, 2, 3, 5, 7 times 10^k (int) from keep_from = 1, plus the last step 12:
+    1, 2, 3, 5, 7, 10, 12 (1.5 rounds down to 1; 15, 20, ... lie past 12); each scored once, from its
+    own file."""
+    calls = []
+    results = evaluate_snapshots(run_dir, tmp_path / "cache", gamma_score(calls), {"v": 1}, progress=False)
+    assert list(results) == [1, 2, 3, 5, 7, 10, 12] == expected_steps({"iters": 12, "keep_from": 1})
+    assert calls == [1, 2, 3, 5, 7, 10, 12]
+    assert all(int(r["step"]) == step for step, r in results.items())
+    assert missing_steps(run_dir, results) == []
+    assert missing_steps(run_dir, [1, 2, 3]) == [5, 7, 10, 12]
+
+
+def test_a_run_still_in_progress_is_evaluated_up_to_its_last_snapshot(run_dir, tmp_path):
+    """A run that has written only some snapshots: those are scored, the rest reported missing; a
+    later call scores only the new ones."""
+    partial = tmp_path / "run"
+    (partial / "snapshots").mkdir(parents=True)
+    (partial / "config.json").write_text((run_dir / "config.json").read_text())
+    for step in (1, 2, 3):
+        name = f"step_{step:07d}.pt"
+        (partial / "snapshots" / name).write_bytes((run_dir / "snapshots" / name).read_bytes())
+    (partial / "snapshots" / "step_0000005.pt.tmp").write_bytes(b"half a file")  # being written now
+    calls = []
+    first = evaluate_snapshots(partial, tmp_path / "cache", gamma_score(calls), {"v": 1}, progress=False)
+    assert list(first) == [1, 2, 3] and missing_steps(partial, first) == [5, 7, 10, 12]
+    for step in (5, 7):
+        name = f"step_{step:07d}.pt"
+        (partial / "snapshots" / name).write_bytes((run_dir / "snapshots" / name).read_bytes())
+    second = evaluate_snapshots(partial, tmp_path / "cache", gamma_score(calls), {"v": 1}, progress=False)
+    assert list(second) == [1, 2, 3, 5, 7] and calls == [1, 2, 3, 5, 7]
+
+
+class _Killed(Exception):
+    pass
+
+
+def test_a_killed_evaluation_resumes_from_its_cache_and_gives_the_uninterrupted_result(run_dir, tmp_path):
+    """Killed while scoring step 5 (after 1, 2, 3 were cached; a half-written cache file of step 5 left
+    behind): the rerun scores only 5, 7, 10, 12 and returns what an uninterrupted evaluation returns."""
+    calls = []
+    honest = gamma_score(calls)
+
+    def dies_at_step_5(state):
+        if state["step"] == 5:
+            cache_path(tmp_path / "cache", 5).with_suffix(".npz.tmp").write_bytes(b"\x00partial")
+            raise _Killed
+        return honest(state)
+
+    with pytest.raises(_Killed):
+        evaluate_snapshots(run_dir, tmp_path / "cache", dies_at_step_5, {"v": 1}, progress=False)
+    assert calls == [1, 2, 3]
+    resumed = evaluate_snapshots(run_dir, tmp_path / "cache", honest, {"v": 1}, progress=False)
+    assert calls == [1, 2, 3, 5, 7, 10, 12]
+    fresh = evaluate_snapshots(run_dir, tmp_path / "fresh", gamma_score([]), {"v": 1}, progress=False)
+    assert list(resumed) == list(fresh)
+    for step in fresh:
+        for key in fresh[step]:
+            np.testing.assert_array_equal(resumed[step][key], fresh[step][key])
+
+
+def test_cache_made_with_other_settings_is_scored_again(run_dir, tmp_path):
+    """The settings (data, sample counts, seeds) are part of the cache key: changing them rescoring all."""
+    calls = []
+    evaluate_snapshots(run_dir, tmp_path / "cache", gamma_score(calls), {"iw_samples": 16}, progress=False)
+    evaluate_snapshots(run_dir, tmp_path / "cache", gamma_score(calls), {"iw_samples": 16}, progress=False)
+    assert len(calls) == 7
+    evaluate_snapshots(run_dir, tmp_path / "cache", gamma_score(calls), {"iw_samples": 100}, progress=False)
+    assert len(calls) == 14
+
+
+def test_a_folder_without_snapshots_has_none(tmp_path):
+    assert snapshot_files(tmp_path) == {}
+    assert evaluate_snapshots(tmp_path, tmp_path / "cache", gamma_score([]), {}, progress=False) == {}
