@@ -8,7 +8,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from experiments.core.snapshots import (cache_path, evaluate_snapshots, expected_steps, missing_steps,
-                                        snapshot_files)
+                                        snapshot_files, training_time)
 from experiments.core.train import seed_everything, train
 from tests.test_train import VectorVAE, vector_config
 
@@ -109,3 +109,18 @@ def test_cache_made_with_other_settings_is_scored_again(run_dir, tmp_path):
 def test_a_folder_without_snapshots_has_none(tmp_path):
     assert snapshot_files(tmp_path) == {}
     assert evaluate_snapshots(tmp_path, tmp_path / "cache", gamma_score([]), {}, progress=False) == {}
+
+
+def test_training_time_reads_the_last_complete_row_of_a_file_still_being_written(tmp_path):
+    """A run appending to metrics.csv: the row cut short is skipped; s_per_step = time_s / step."""
+    (tmp_path / "metrics.csv").write_text("step,loss,time_s\n100,1.0,50.0\n200,0.5,120.0\n300,0.4")
+    assert training_time(tmp_path) == {"step": 200, "time_s": 120.0, "s_per_step": 0.6}
+    assert training_time(tmp_path / "none") is None
+
+
+def test_steps_restrict_the_evaluation_to_the_named_snapshots(run_dir, tmp_path):
+    """steps=[3, 12, 40]: the kept steps 3 and 12 are scored; 40 is not a snapshot of the run."""
+    calls = []
+    results = evaluate_snapshots(run_dir, tmp_path / "cache", gamma_score(calls), {}, steps=[3, 12, 40],
+                                 progress=False)
+    assert list(results) == [3, 12] and calls == [3, 12]

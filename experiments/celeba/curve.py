@@ -23,7 +23,7 @@ from experiments.celeba.data import ImageSource, load_split
 from experiments.celeba.metrics import evaluate
 from experiments.celeba.net import CelebaVAE
 from experiments.celeba.report import ARM_LABELS, ARMS, PAPER_FIGURE4A
-from experiments.core.snapshots import evaluate_snapshots, missing_steps, run_config
+from experiments.core.snapshots import evaluate_snapshots, missing_steps, run_config, time_note, training_time
 
 CURVE_JSON, CURVE_MD, CURVE_PNG = "curve.json", "curve.md", "curve.png"
 _CACHE_VERSION = 1  # bump when the scores' definition changes: old cache files are then recomputed
@@ -36,6 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             "instead of training; curve.md, curve.json and curve.png go to --results")
     group.add_argument("--cache", default=None,
                        help="folder for the per-snapshot results (default: OUT/curve_cache)")
+    group.add_argument("--steps", type=int, nargs="+", default=None, metavar="STEP",
+                       help="evaluate only the snapshots of these steps (default: every kept step)")
     group.add_argument("--results", default=None, help="folder for the curve's tables and plot (default: OUT)")
 
 
@@ -79,12 +81,13 @@ def run_curve(args, source: ImageSource, size: int, mmd_repeats: int, progress: 
     for arm, run_dir in arms.items():
         print(f"[celeba --curve] {ARM_LABELS[arm]}: {run_dir}", file=sys.stderr)
         scores = evaluate_snapshots(run_dir, cache / arm, lambda s: score_state(s, held_out, settings, progress),
-                                    settings, progress=progress, desc=f"{arm} snapshots")
+                                    settings, steps=args.steps, progress=progress, desc=f"{arm} snapshots")
         steps = [{"step": step, **{k: float(v) for k, v in s.items()}} for step, s in scores.items()]
         for s in steps:
             s["gamma_var"], s["gamma_std"] = math.exp(s["log_gamma_var"]), math.exp(0.5 * s["log_gamma_var"])
         report["arms"][arm] = {"run_dir": str(run_dir), "config": configs[arm], "steps": steps,
-                               "missing_steps": missing_steps(run_dir, scores)}
+                               "missing_steps": missing_steps(run_dir, scores),
+                               "training_time": training_time(run_dir)}
     report["comparison"] = compare_arms(report)
     results_dir.mkdir(parents=True, exist_ok=True)
     (results_dir / CURVE_JSON).write_text(json.dumps(report, indent=2) + "\n")
@@ -129,7 +132,8 @@ def format_curve(report: dict) -> str:
         c = entry["config"]
         lines += [f"## {ARM_LABELS[arm]} ({entry['run_dir']})", "",
                   f"{c['iters']:,} iterations, preset `{c.get('preset')}`. Not yet written by the run: "
-                  f"{', '.join(map(str, entry['missing_steps'])) or 'none'}.", "",
+                  f"{', '.join(map(str, entry['missing_steps'])) or 'none'}. {time_note(entry.get('training_time'))}",
+                  "",
                   "| step | Rec. Err. | MMD^2 | gamma variance (std) | active dims |", "|---|---|---|---|---|"]
         for r in entry["steps"]:
             lines.append(f"| {r['step']} | {r['rec_err']:.2f} +- {r['rec_err_sem']:.2f} | {r['mmd_mean']:.4f} +- "

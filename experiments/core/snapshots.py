@@ -7,6 +7,7 @@ the run folder: it may belong to a run still in progress.
 """
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from experiments.core.runs import CONFIG_NAME, SNAPSHOT_DIR, load_checkpoint
+from experiments.core.runs import CONFIG_NAME, METRICS_NAME, SNAPSHOT_DIR, load_checkpoint
 from experiments.core.train import snapshot_steps
 
 _SNAPSHOT_NAME = re.compile(r"^step_(\d+)\.pt$")
@@ -48,6 +49,32 @@ def expected_steps(config: dict) -> list[int]:
 def missing_steps(run_dir: str | Path, scored) -> list[int]:
     """Snapshot steps the finished run will hold that are not among `scored` (the steps evaluated)."""
     return [s for s in expected_steps(run_config(run_dir)) if s not in set(scored)]
+
+
+def training_time(run_dir: str | Path) -> dict | None:
+    """{"step", "time_s", "s_per_step"} of the last complete row of the run's metrics.csv (time_s: wall
+    seconds since the start, summed over resumptions); None without rows. The run may be appending to
+    the file: a row cut short is skipped."""
+    path = Path(run_dir) / METRICS_NAME
+    last = None
+    if path.is_file():
+        with open(path, newline="") as f:
+            for row in csv.DictReader(f):
+                try:
+                    last = {"step": int(float(row["step"])), "time_s": float(row["time_s"])}
+                except (TypeError, ValueError, KeyError):
+                    continue
+    if last is None or last["step"] < 1:
+        return None
+    return {**last, "s_per_step": last["time_s"] / last["step"]}
+
+
+def time_note(timing: dict | None) -> str:
+    """One sentence on the wall time of training so far (metrics.csv time_s), or nothing."""
+    if not timing:
+        return ""
+    return (f"Training wall time: {timing['time_s'] / 3600:.2f} h for its first {timing['step']:,} iterations "
+            f"({timing['s_per_step']:.2f} s per iteration, including any load from other jobs on the machine).")
 
 
 def cache_path(cache_dir: str | Path, step: int) -> Path:
@@ -84,13 +111,17 @@ def _settings_text(settings: dict) -> str:
 
 
 def evaluate_snapshots(run_dir: str | Path, cache_dir: str | Path, score, settings: dict, *,
-                       progress: bool = True, desc: str = "snapshots") -> dict[int, dict[str, np.ndarray]]:
-    """Score every snapshot the run folder holds now: {step: score(state)}, cached per step.
+                       steps=None, progress: bool = True,
+                       desc: str = "snapshots") -> dict[int, dict[str, np.ndarray]]:
+    """Score every snapshot the run folder holds now (or those of `steps` among them): {step:
+    score(state)}, cached per step.
 
     `score(state) -> dict[str, array-like]`, state the snapshot's dict (model state_dict, step,
     model_args, config). `settings` (JSON-able) names everything the scores depend on besides the
     weights (data, sample counts, seeds); a cache file made with other settings is scored again."""
     files = snapshot_files(run_dir)
+    if steps is not None:
+        files = {step: path for step, path in files.items() if step in set(steps)}
     results = {}
     bar = tqdm(files.items(), desc=desc, unit="snapshot", disable=not progress, dynamic_ncols=True)
     for step, path in bar:

@@ -25,7 +25,7 @@ import torch
 from experiments.core.cli import config_from_args
 from experiments.core.evaluate import (COMPRESSORS, auroc, compressor_bpd, dequantize, per_image_bpd,
                                        summarize)
-from experiments.core.snapshots import evaluate_snapshots, missing_steps, run_config
+from experiments.core.snapshots import evaluate_snapshots, missing_steps, run_config, training_time
 from experiments.outlier.model import OutlierVAE
 from experiments.outlier.presets import PRESETS
 from experiments.outlier.report import SETS
@@ -46,6 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--cache", default=None,
                        help="folder for the per-snapshot scores (default: OUT/curve_cache); a rerun scores "
                             "only snapshots that are not there yet")
+    group.add_argument("--steps", type=int, nargs="+", default=None, metavar="STEP",
+                       help="score only the snapshots of these steps (default: every kept step)")
     group.add_argument("--fixed-out", default=None,
                        help="the --out of a --fixed-gamma-from run: its kappa_K folders are scored as the "
                             "gamma-fixed arm beside the learned-gamma runs of OUT")
@@ -103,7 +105,7 @@ def _eval_images(images: dict, n_eval: int, seed: int) -> dict:
     return {name: (t, dequantize(t, dequantization_seed(seed, i))) for i, (name, t) in enumerate(chosen.items())}
 
 
-def evaluate_run(run_dir: Path, cache_dir: Path, all_images: dict, progress: bool) -> dict:
+def evaluate_run(run_dir: Path, cache_dir: Path, all_images: dict, progress: bool, steps=None) -> dict:
     """Score the snapshots of one run folder; {"run_dir", "config", "steps": [summaries], "missing_steps",
     "compressor_bpd": {codec: {set: mean}}}."""
     config = run_config(run_dir)
@@ -114,10 +116,10 @@ def evaluate_run(run_dir: Path, cache_dir: Path, all_images: dict, progress: boo
     compressor = {codec: {name: compressor_bpd(pair[0], codec) for name, pair in images.items()}
                   for codec in COMPRESSORS}
     scores = evaluate_snapshots(run_dir, cache_dir, lambda state: score_state(state, images, settings, progress),
-                                settings, progress=progress, desc=f"{run_dir.name} snapshots")
+                                settings, steps=steps, progress=progress, desc=f"{run_dir.name} snapshots")
     return {"run_dir": str(run_dir), "config": config, "settings": settings,
             "steps": [summarize_step(step, s, compressor) for step, s in scores.items()],
-            "missing_steps": missing_steps(run_dir, scores),
+            "missing_steps": missing_steps(run_dir, scores), "training_time": training_time(run_dir),
             "compressor_bpd": {codec: {name: summarize(v) for name, v in per_set.items()}
                                for codec, per_set in compressor.items()},
             # the compressor alone as a (model-free) detector: fewer bits = more outlying
@@ -150,7 +152,7 @@ def run_curve(args, load_images) -> int:
     report = {"arms": {}}
     for (arm, kappa), run_dir in present.items():
         print(f"[outlier --curve] {arm} kappa={kappa}: {run_dir}", file=sys.stderr)
-        entry = evaluate_run(run_dir, cache / arm / f"kappa_{kappa}", images, progress)
+        entry = evaluate_run(run_dir, cache / arm / f"kappa_{kappa}", images, progress, args.steps)
         if not entry["steps"]:
             print(f"[outlier --curve] {run_dir}: no snapshots yet", file=sys.stderr)
             continue

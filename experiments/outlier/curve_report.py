@@ -10,6 +10,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 
+from experiments.core.snapshots import time_note
 from experiments.core.trend import FORMS, extrapolate, fit_trend
 from experiments.outlier.presets import PRESETS
 from experiments.outlier.report import PAPER_TABLE1, SETS
@@ -157,7 +158,8 @@ def format_curve(report: dict) -> str:
                   f"Preset `{c.get('preset')}`: {c['iters']:,} iterations, lr {c['lr']:g} (weights), "
                   f"lr {c['lr_log_gamma']:g} (log gamma), batch {c['batch_size']}; scored on the first "
                   f"{c['eval_images'] or 'all'} images of each set. Snapshots scored: {', '.join(map(str, steps))}. "
-                  f"Not yet written by the run: {', '.join(map(str, entry['missing_steps'])) or 'none'}.", ""]
+                  f"Not yet written by the run: {', '.join(map(str, entry['missing_steps'])) or 'none'}. "
+                  + time_note(entry.get("training_time")), ""]
         lines += _curve_tables(int(kappa), entry)
         lines += _extrapolation_table(int(kappa), report["extrapolation"][kappa])
         comp = entry["compressor_bpd"]
