@@ -86,3 +86,13 @@ def test_too_few_points_or_bad_values_are_value_errors_and_extrapolate_reports_t
         fit_trend(STEPS, STEPS, "cubic")
     report = extrapolate(STEPS[:3], np.array([3.0, 2.0, 1.5]), TARGET, repeats=10)
     assert "error" in report["power"] and "prediction" in report["log"]
+
+
+def test_bootstrap_needs_two_points_more_than_parameters():
+    """With k + 1 points every usable resample is the data itself (no spread): refused, and extrapolate
+    keeps the fit but reports the bootstrap as an error."""
+    y = np.array([3.0, 2.0, 1.5])
+    with pytest.raises(ValueError, match="at least 4 distinct"):
+        bootstrap_prediction(STEPS[:3], y, "log", TARGET)
+    report = extrapolate(STEPS[:3], y, TARGET, forms=("log",), repeats=10)
+    assert "prediction" in report["log"] and "error" in report["log"]["bootstrap"]

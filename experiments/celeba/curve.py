@@ -23,22 +23,16 @@ from experiments.celeba.data import ImageSource, load_split
 from experiments.celeba.metrics import evaluate
 from experiments.celeba.net import CelebaVAE
 from experiments.celeba.report import ARM_LABELS, ARMS, PAPER_FIGURE4A
-from experiments.core.snapshots import evaluate_snapshots, missing_steps, run_config, time_note, training_time
+from experiments.core.snapshots import (add_curve_arguments, evaluate_snapshots, missing_steps, run_config,
+                                        time_note, training_time)
 
 CURVE_JSON, CURVE_MD, CURVE_PNG = "curve.json", "curve.md", "curve.png"
 _CACHE_VERSION = 1  # bump when the scores' definition changes: old cache files are then recomputed
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("convergence curve (--curve: evaluate kept weights, no training)")
-    group.add_argument("--curve", action="store_true",
-                       help="evaluate every kept snapshot of OUT/learned_gamma and OUT/fixed_gamma (read only) "
-                            "instead of training; curve.md, curve.json and curve.png go to --results")
-    group.add_argument("--cache", default=None,
-                       help="folder for the per-snapshot results (default: OUT/curve_cache)")
-    group.add_argument("--steps", type=int, nargs="+", default=None, metavar="STEP",
-                       help="evaluate only the snapshots of these steps (default: every kept step)")
-    group.add_argument("--results", default=None, help="folder for the curve's tables and plot (default: OUT)")
+    group = add_curve_arguments(parser, "OUT/learned_gamma and OUT/fixed_gamma")
+    group.add_argument("--results", default=None, help="folder for curve.md, curve.json, curve.png (default: OUT)")
 
 
 def score_state(state: dict, held_out, settings: dict, progress: bool = False) -> dict:

@@ -24,6 +24,21 @@ _SNAPSHOT_NAME = re.compile(r"^step_(\d+)\.pt$")
 _SETTINGS_KEY = "__settings__"
 
 
+def add_curve_arguments(parser, folders: str):
+    """--curve, --cache and --steps, shared by the experiments' convergence curves; returns the argument
+    group for the experiment's own additions. `folders` names the run folders read, for the help."""
+    group = parser.add_argument_group("convergence curve (--curve: evaluate kept weights, no training)")
+    group.add_argument("--curve", action="store_true",
+                       help=f"evaluate every kept snapshot of {folders} (read only) instead of training; "
+                            "the tables and plots go to --results")
+    group.add_argument("--cache", default=None,
+                       help="folder for the per-snapshot results (default: OUT/curve_cache); a rerun "
+                            "evaluates only snapshots that are not there yet")
+    group.add_argument("--steps", type=int, nargs="+", default=None, metavar="STEP",
+                       help="evaluate only the snapshots of these steps (default: every kept step)")
+    return group
+
+
 def snapshot_files(run_dir: str | Path) -> dict[int, Path]:
     """{step: path} of the snapshots a run folder holds now, in step order (temporary files ignored)."""
     folder = Path(run_dir) / SNAPSHOT_DIR

@@ -112,6 +112,9 @@ def bootstrap_prediction(t, y, form: str, at: float, *, repeats: int = 1000, see
     t, y = np.asarray(t, dtype=np.float64), np.asarray(y, dtype=np.float64)
     rng = np.random.default_rng(seed)
     k = 3 if form == "power" else 2
+    if len(np.unique(t)) < k + 2:
+        # with k + 1 points every usable resample is the data itself: no spread to report
+        raise ValueError(f"a bootstrap of the {form} trend needs at least {k + 2} distinct iterations")
     predictions, skipped = [], 0
     for _ in range(repeats):
         index = rng.integers(0, len(t), len(t))
@@ -149,11 +152,14 @@ def extrapolate(t, y, at: float, forms=FORMS, *, repeats: int = 1000, seed: int 
             fit = fit_trend(t, y, form)
             entry = {"params": fit.params.tolist(), "t_max": fit.t_max,
                      "prediction": float(fit.predict(at)), "delta_se": float(fit.predict_se(at)[0]),
-                     "aic": fit.aic, "rss": fit.rss, "n": fit.n,
-                     "bootstrap": bootstrap_prediction(t, y, form, at, repeats=repeats, seed=seed)}
+                     "aic": fit.aic, "rss": fit.rss, "n": fit.n}
         except (ValueError, RuntimeError) as err:
             report[form] = {"error": str(err)}
             continue
+        try:
+            entry["bootstrap"] = bootstrap_prediction(t, y, form, at, repeats=repeats, seed=seed)
+        except ValueError as err:
+            entry["bootstrap"] = {"error": str(err)}
         try:
             entry["backtest"] = backtest(t, y, form)
         except (ValueError, RuntimeError) as err:

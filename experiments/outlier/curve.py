@@ -25,7 +25,7 @@ import torch
 from experiments.core.cli import config_from_args
 from experiments.core.evaluate import (COMPRESSORS, auroc, compressor_bpd, dequantize, per_image_bpd,
                                        summarize)
-from experiments.core.snapshots import evaluate_snapshots, missing_steps, run_config, training_time
+from experiments.core.snapshots import add_curve_arguments, evaluate_snapshots, missing_steps, run_config, training_time
 from experiments.outlier.model import OutlierVAE
 from experiments.outlier.presets import PRESETS
 from experiments.outlier.report import SETS
@@ -39,15 +39,7 @@ _CACHE_VERSION = 1  # bump when the scores' definition changes: old cache files 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("convergence curve (--curve: evaluate kept weights, no training)")
-    group.add_argument("--curve", action="store_true",
-                       help="score every kept snapshot of the run folders OUT/kappa_K (read only) instead of "
-                            "training; tables and plots go to --results")
-    group.add_argument("--cache", default=None,
-                       help="folder for the per-snapshot scores (default: OUT/curve_cache); a rerun scores "
-                            "only snapshots that are not there yet")
-    group.add_argument("--steps", type=int, nargs="+", default=None, metavar="STEP",
-                       help="score only the snapshots of these steps (default: every kept step)")
+    group = add_curve_arguments(parser, "the run folders OUT/kappa_K")
     group.add_argument("--fixed-out", default=None,
                        help="the --out of a --fixed-gamma-from run: its kappa_K folders are scored as the "
                             "gamma-fixed arm beside the learned-gamma runs of OUT")

@@ -78,8 +78,9 @@ def _extrapolation_table(kappa: int, fits: dict) -> list[str]:
             show = lambda v: _fmt_prediction(name, v)  # noqa: E731
             se = (f"{fit['delta_se']:.3f} (in log)" if name == "gamma_std" else f"{fit['delta_se']:.3f}")
             miss = fit["backtest"].get("max_abs_miss")
-            lines.append(f"| {name} | {form} | {fit['n']} | {show(fit['prediction'])} | {se} | "
-                         f"{show(b['p16'])} - {show(b['p84'])} | {show(b['p2.5'])} - {show(b['p97.5'])} | "
+            bands = ("- | -" if "error" in b else
+                     f"{show(b['p16'])} - {show(b['p84'])} | {show(b['p2.5'])} - {show(b['p97.5'])}")
+            lines.append(f"| {name} | {form} | {fit['n']} | {show(fit['prediction'])} | {se} | {bands} | "
                          f"{fit['aic']:.1f} | {'-' if miss is None else f'{miss:.3f}'} | {paper or '-'} |")
     return lines + [""]
 
@@ -100,7 +101,7 @@ def _curve_tables(kappa: int, entry: dict) -> list[str]:
               "| step | " + " | ".join(f"{SCORES[s]}, {SHORT[c]}" for s in SCORES for c in SHORT) + " |",
               "|---" * (1 + 2 * len(SCORES)) + "|"]
     for s in entry["steps"]:
-        lines.append(f"| {s['step']} | " + " | ".join(f"{s['auroc'][score][c]:.3f}" for score in SCORES
+        lines.append(f"| {s['step']} | " + " | ".join(f"{s['auroc'][score][c]:.4f}" for score in SCORES
                                                      for c in SHORT) + " |")
     return lines + [""]
 
@@ -135,9 +136,9 @@ def _arm_comparison(report: dict) -> list[str]:
                 continue
             bpd = " | ".join(f"{s['bpd'][c][n]['iw']['mean']:.3f}" for c in SHORT
                              for n in ("FashionMNIST-Test", "MNIST-Test"))
-            au = " | ".join(f"{s['auroc'][score][c]:.3f}" for score in SCORES for c in SHORT)
+            au = " | ".join(f"{s['auroc'][score][c]:.4f}" for score in SCORES for c in SHORT)
             best, value = best_score(s)
-            lines.append(f"| {ARM_NAMES[arm]} | {s['gamma_std']:.4f} | {bpd} | {au} | {best} ({value:.3f}) |")
+            lines.append(f"| {ARM_NAMES[arm]} | {s['gamma_std']:.4f} | {bpd} | {au} | {best} ({value:.4f}) |")
         lines.append("")
     return lines
 
@@ -166,7 +167,7 @@ def format_curve(report: dict) -> str:
         lines += ["Compressor bits per dimension (mean over the scored images): " + "; ".join(
             f"{codec}: " + ", ".join(f"{n} {v['mean']:.3f}" for n, v in per_set.items())
             for codec, per_set in comp.items()) + ". The compressor alone as a detector (fewer bits = more "
-            "outlying, no model): AUROC " + ", ".join(f"{codec} {v:.3f}" for codec, v in
+            "outlying, no model): AUROC " + ", ".join(f"{codec} {v:.4f}" for codec, v in
                                                      entry["compressor_only_auroc"].items()) + ".", ""]
     lines += _arm_comparison(report)
     return "\n".join(lines)
