@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 import pytest
 
 pytest.importorskip("torch")
@@ -63,3 +65,19 @@ def test_curve_on_other_data_than_the_run_is_a_one_line_error(runs, capsys):
     code = main([*[str(other) if a == common[2] else a for a in common], "--curve",
                  "--cache", str(root / "cache2")])
     assert code == 2 and "was trained on" in capsys.readouterr().err
+
+
+def test_ratio_extrapolation_continues_an_exact_log_trend_to_40k_and_refuses_too_few_steps(runs):
+    """Ratios with log(ratio) = a + b log(t / t_max) exactly are continued to 40K exactly (round-off of a
+    linear least-squares fit); the smoke run (steps below 1000) gets a "too few" entry instead."""
+    steps = [1000, 1500, 2000, 3000, 5000, 7000, 10_000, 15_000]
+    rec = [np.exp(0.05 - 0.12 * np.log(t / 15_000)) for t in steps]
+    mmd = [np.exp(0.64 - 0.24 * np.log(t / 15_000)) for t in steps]
+    rows = [{"step": t, "rec_gap_relative": r - 1.0, "mmd_ratio": m} for t, r, m in zip(steps, rec, mmd)]
+    fits = curve.extrapolate_ratios(rows)
+    at = np.log(curve.TARGET_STEPS / 15_000)
+    assert curve.TARGET_STEPS == 40_000
+    assert fits["rec_err_ratio"]["log"]["prediction"] == pytest.approx(0.05 - 0.12 * at, rel=ROUNDOFF_RTOL)
+    assert fits["mmd_ratio"]["log"]["prediction"] == pytest.approx(0.64 - 0.24 * at, rel=ROUNDOFF_RTOL)
+    _, _, report = runs
+    assert "too few" in report["extrapolation"]["mmd_ratio"]["error"]

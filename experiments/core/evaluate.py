@@ -71,6 +71,18 @@ def auroc(inlier_scores: np.ndarray, outlier_scores: np.ndarray) -> float:
     return float(u_out / (n_in * n_out))
 
 
+def auroc_se(area: float, n_inliers: int, n_outliers: int) -> float:
+    """Standard error of an AUROC estimated from n_inliers and n_outliers independent scores (Hanley and
+    McNeil, Radiology 1982): se^2 = [A(1 - A) + (n_out - 1)(Q1 - A^2) + (n_in - 1)(Q2 - A^2)] / (n_in n_out)
+    with Q1 = A / (2 - A) (two outliers above one inlier) and Q2 = 2 A^2 / (1 + A) (one outlier above two
+    inliers). The variance of the Mann-Whitney estimate is exactly this expression in (A, Q1, Q2); the two
+    Q formulas are exact for exponentially distributed scores and a close approximation otherwise."""
+    q1, q2 = area / (2.0 - area), 2.0 * area**2 / (1.0 + area)
+    variance = (area * (1.0 - area) + (n_outliers - 1) * (q1 - area**2)
+                + (n_inliers - 1) * (q2 - area**2)) / (n_inliers * n_outliers)
+    return float(np.sqrt(max(variance, 0.0)))
+
+
 def summarize(bpd: np.ndarray) -> dict[str, float]:
     """Mean BPD with its standard error over images (the images are the only randomness counted)."""
     bpd = np.asarray(bpd, dtype=np.float64)

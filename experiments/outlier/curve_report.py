@@ -10,6 +10,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 
+from experiments.core.evaluate import auroc_se
 from experiments.core.snapshots import time_note
 from experiments.core.trend import FORMS, extrapolate, fit_trend
 from experiments.outlier.presets import PRESETS
@@ -103,14 +104,31 @@ def _curve_tables(kappa: int, entry: dict) -> list[str]:
     for s in entry["steps"]:
         lines.append(f"| {s['step']} | " + " | ".join(f"{s['auroc'][score][c]:.4f}" for score in SCORES
                                                      for c in SHORT) + " |")
-    return lines + [""]
+    return lines + ["", _se_note(entry["steps"][-1]), ""]
 
 
-def best_score(step_entry: dict) -> tuple[str, float]:
-    """The score (and convention) with the highest AUROC at one step."""
+def _counts(step_entry: dict) -> tuple[int, int]:
+    """(inliers, outliers) behind the AUROCs of one step: FashionMNIST-Test and MNIST-Test images."""
+    bpd = step_entry["bpd"]["as_given"]
+    return bpd["FashionMNIST-Test"]["iw"]["n"], bpd["MNIST-Test"]["iw"]["n"]
+
+
+def best_scores(step_entry: dict) -> tuple[str, float, float, list[str]]:
+    """The score (and convention) with the highest AUROC at one step, its Hanley-McNeil s.e., and every
+    other score within 2 s.e. of it (not told apart from the best on these images)."""
     options = {f"{SCORES[s]}, {SHORT[c]}": step_entry["auroc"][s][c] for s in SCORES for c in SHORT}
     name = max(options, key=options.get)
-    return name, options[name]
+    se = auroc_se(options[name], *_counts(step_entry))
+    ties = [other for other, value in options.items() if other != name and options[name] - value <= 2 * se]
+    return name, options[name], se, ties
+
+
+def _se_note(step_entry: dict) -> str:
+    n_in, n_out = _counts(step_entry)
+    cells = ", ".join(f"{SCORES[s]} (no deq.) {auroc_se(step_entry['auroc'][s]['as_given'], n_in, n_out):.4f}"
+                      for s in ("iw", "iw-png"))
+    return (f"AUROC standard errors at step {step_entry['step']} (Hanley and McNeil 1982, {n_in} inliers, "
+            f"{n_out} outliers): {cells}.")
 
 
 def _arm_comparison(report: dict) -> list[str]:
@@ -137,8 +155,9 @@ def _arm_comparison(report: dict) -> list[str]:
             bpd = " | ".join(f"{s['bpd'][c][n]['iw']['mean']:.3f}" for c in SHORT
                              for n in ("FashionMNIST-Test", "MNIST-Test"))
             au = " | ".join(f"{s['auroc'][score][c]:.4f}" for score in SCORES for c in SHORT)
-            best, value = best_score(s)
-            lines.append(f"| {ARM_NAMES[arm]} | {s['gamma_std']:.4f} | {bpd} | {au} | {best} ({value:.4f}) |")
+            best, value, se, ties = best_scores(s)
+            lines.append(f"| {ARM_NAMES[arm]} | {s['gamma_std']:.4f} | {bpd} | {au} | {best} ({value:.4f} +- "
+                         f"{se:.4f}; within 2 s.e.: {'; '.join(ties) or 'none'}) |")
         lines.append("")
     return lines
 
@@ -187,13 +206,19 @@ def plot_curve(report: dict, kappa: int, path: str | Path) -> Path:
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.4))
 
     def trends(ax, name, transform, color):
+        """Both fitted forms continued to 200K, and at 200K the 95% bootstrap interval of each."""
         t, y = _series(entry, name)
-        for form, style in zip(FORMS, ("--", "-.")):
+        for form, style, shift in zip(FORMS, ("--", "-."), (0.93, 1.07)):
             try:
                 fit = fit_trend(t, y, form)
             except (ValueError, RuntimeError):
                 continue
             ax.plot(grid, transform(fit.predict(grid)), style, color=color, lw=0.9, alpha=0.7)
+            band = report["extrapolation"][str(kappa)][name][form].get("bootstrap", {})
+            if "p2.5" in band:
+                low, mid, high = transform(np.array([band["p2.5"], band["median"], band["p97.5"]]))
+                ax.errorbar([TARGET_STEPS * shift], [mid], yerr=[[mid - low], [high - mid]], color=color,
+                            capsize=2, lw=0.9)
 
     ax = axes[0]
     for name in SETS:
@@ -229,11 +254,13 @@ def plot_curve(report: dict, kappa: int, path: str | Path) -> Path:
         ax.set_xscale("log")
         ax.set_xlim(300, TARGET_STEPS * 1.3)
         ax.axvline(TARGET_STEPS, color="0.6", lw=0.8)
-        ax.set_xlabel("iteration (grey line: the paper's 200K; dashed / dash-dot: power / log trend, "
-                      "extrapolated)", fontsize=7)
+        ax.set_xlabel("iteration")
         ax.legend(fontsize=6.5)
     fig.suptitle(f"kappa = {kappa}: Table 1 against training length", fontsize=10)
-    fig.subplots_adjust(left=0.05, right=0.99, bottom=0.14, top=0.88, wspace=0.22)
+    fig.text(0.5, 0.01, "grey vertical line: the paper's 200K iterations; dashed / dash-dot: power / log trend "
+             "fitted from step 1000 and EXTRAPOLATED, bars at 200K: 95% bootstrap intervals", ha="center",
+             fontsize=8)
+    fig.subplots_adjust(left=0.05, right=0.99, bottom=0.17, top=0.88, wspace=0.22)
     path = Path(path)
     fig.savefig(path, dpi=100)
     plt.close(fig)
