@@ -8,7 +8,9 @@ import numpy as np
 
 import pytest
 
-pytest.importorskip("torch")
+from tests.experiments_support import needs_experiments
+
+needs_experiments()
 
 from experiments.celeba import curve
 from infgrad.cli import main

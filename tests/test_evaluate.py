@@ -210,8 +210,6 @@ def test_compressor_bits_are_the_exact_length_of_a_code_that_decodes_to_the_imag
     import io
     import zlib
 
-    from PIL import Image
-
     _, noise = _constant_and_noise()
     code = compress(noise[0], codec)
     assert compressor_bpd(noise, codec)[0] * 32 * 32 / 8 == len(code)

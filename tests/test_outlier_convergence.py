@@ -8,7 +8,9 @@ import json
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+from tests.experiments_support import MNIST_DIR, needs_experiments
+
+torch = needs_experiments()
 
 from experiments.core import datasets
 from experiments.core.evaluate import auroc, compressor_bpd
@@ -17,8 +19,8 @@ from experiments.core.snapshots import read_cache
 from experiments.outlier import curve
 from experiments.outlier.arms import gamma_star_from
 from infgrad.cli import main
-from tests.test_outlier_run import MNIST_DIR, _data_args
 from infgrad.tolerances import ROUNDOFF_RTOL
+from tests.test_outlier_run import _data_args
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 SMOKE = ["--preset", "smoke", "--kappa", "4", "--iters", "4", "--keep-from", "1", "--eval-images", "16"]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+from tests.experiments_support import needs_experiments
+
+torch = needs_experiments()
 
 from experiments.core.snapshots import (cache_path, evaluate_snapshots, expected_steps, missing_steps,
                                         snapshot_files, training_time)

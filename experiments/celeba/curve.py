@@ -17,16 +17,20 @@ import sys
 from pathlib import Path
 
 import matplotlib
-import numpy as np
 
-from experiments.celeba.data import ImageSource, load_split
-from experiments.celeba.metrics import evaluate
-from experiments.celeba.net import CelebaVAE
-from experiments.celeba.report import ARM_LABELS, ARMS, PAPER_FIGURE4A
-from experiments.celeba.run import presets
-from experiments.core.snapshots import (add_curve_arguments, evaluate_snapshots, missing_steps, run_config,
-                                        time_note, training_time)
-from experiments.core.trend import extrapolate
+matplotlib.use("Agg")  # no display: the plots are written to files, the same on any machine
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from experiments.celeba.data import ImageSource, load_split  # noqa: E402
+from experiments.celeba.metrics import evaluate  # noqa: E402
+from experiments.celeba.net import CelebaVAE  # noqa: E402
+from experiments.celeba.report import ARM_LABELS, ARMS, PAPER_FIGURE4A  # noqa: E402
+from experiments.celeba.run import presets  # noqa: E402
+from experiments.core.models import gamma_values  # noqa: E402
+from experiments.core.snapshots import (add_curve_arguments, evaluate_snapshots,  # noqa: E402
+                                        missing_steps, run_config, time_note, training_time)
+from experiments.core.trend import extrapolate  # noqa: E402
 
 CURVE_JSON, CURVE_MD, CURVE_PNG = "curve.json", "curve.md", "curve.png"
 TARGET_STEPS = presets()["paper"].train.iters  # the paper's 40K iterations per arm
@@ -49,7 +53,7 @@ def score_state(state: dict, held_out, settings: dict, progress: bool = False) -
     model.load_state_dict(state["model"])
     result = evaluate(model, held_out, batch_size=settings["eval_batch_size"], device="cpu",
                       mmd_repeats=settings["mmd_repeats"], seed=settings["seed"], progress=progress)
-    return {"log_gamma_var": float(model.log_gamma_var.detach()), "rec_err": result["rec_err"],
+    return {"log_gamma_var": gamma_values(model.log_gamma_var)["log_gamma_var"], "rec_err": result["rec_err"],
             "rec_err_sem": result["rec_err_sem"], "mmd_mean": result["mmd"]["mean"],
             "mmd_std": result["mmd"]["std"], "mmd_sem": result["mmd"]["sem"],
             "active_dims": result["active_dims"]}
@@ -84,7 +88,7 @@ def run_curve(args, source: ImageSource, size: int, mmd_repeats: int, progress: 
                                     settings, steps=args.steps, progress=progress, desc=f"{arm} snapshots")
         steps = [{"step": step, **{k: float(v) for k, v in s.items()}} for step, s in scores.items()]
         for s in steps:
-            s["gamma_var"], s["gamma_std"] = math.exp(s["log_gamma_var"]), math.exp(0.5 * s["log_gamma_var"])
+            s.update(gamma_values(s["log_gamma_var"]))
         report["arms"][arm] = {"run_dir": str(run_dir), "config": configs[arm], "steps": steps,
                                "missing_steps": missing_steps(run_dir, scores),
                                "training_time": training_time(run_dir)}
@@ -218,9 +222,6 @@ def verdict(rows: list[dict]) -> list[str]:
 def plot_curve(report: dict, path: str | Path) -> Path:
     """Reconstruction error, MMD^2 (error bars: std over draws) and gamma against log iterations, both arms;
     the paper's reconstruction errors are on another scale (CelebA 128x128), so they are not drawn."""
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # after choosing the backend: no display needed
-
     colors = {"learned_gamma": "tab:blue", "fixed_gamma": "tab:red"}
     fig, axes = plt.subplots(1, 4, figsize=(19, 4))
     for arm, entry in report["arms"].items():

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import torch
 from experiments.core.cli import config_from_args
 from experiments.core.evaluate import (COMPRESSORS, auroc, compressor_bpd, dequantize, per_image_bpd,
                                        summarize)
+from experiments.core.models import gamma_values
 from experiments.core.snapshots import add_curve_arguments, evaluate_snapshots, missing_steps, run_config, training_time
 from experiments.outlier.model import OutlierVAE
 from experiments.outlier.presets import PRESETS
@@ -57,7 +57,7 @@ def score_state(state: dict, images: dict, settings: dict, progress: bool = Fals
     dequantized)} tensors; the model noise is seeded as in the run's own evaluation (outlier/run.py)."""
     model = OutlierVAE(int(state["model_args"]["kappa"]))
     model.load_state_dict(state["model"])
-    scores = {"log_gamma_var": float(model.log_gamma_var.detach())}
+    scores = {"log_gamma_var": gamma_values(model.log_gamma_var)["log_gamma_var"]}
     for name, pair in images.items():
         for convention, suffix in CONVENTIONS.items():
             tensor = pair[0] if convention == "as_given" else pair[1]
@@ -74,9 +74,7 @@ def summarize_step(step: int, scores: dict, compressor: dict) -> dict:
 
     `compressor`: {codec: {set: (N,) bits per dimension}}. AUROC keys: a bound ("elbo", "iw") for BPD,
     "iw-png" / "iw-zlib" for BPD minus the compressor's bits (Serra et al.'s S(x))."""
-    log_gamma_var = float(scores["log_gamma_var"])
-    entry = {"step": step, "log_gamma_var": log_gamma_var, "gamma_var": math.exp(log_gamma_var),
-             "gamma_std": math.exp(0.5 * log_gamma_var), "bpd": {}, "auroc": {}}
+    entry = {"step": step, **gamma_values(float(scores["log_gamma_var"])), "bpd": {}, "auroc": {}}
     for convention, suffix in CONVENTIONS.items():
         entry["bpd"][convention] = {name: {bound: summarize(scores[f"{name}__{bound}{suffix}"])
                                            for bound in BOUNDS} for name in SETS}

@@ -8,13 +8,16 @@ import math
 from pathlib import Path
 
 import matplotlib
-import numpy as np
 
-from experiments.core.evaluate import auroc_se
-from experiments.core.snapshots import time_note
-from experiments.core.trend import FORMS, extrapolate, fit_trend
-from experiments.outlier.presets import PRESETS
-from experiments.outlier.report import PAPER_TABLE1, SETS
+matplotlib.use("Agg")  # no display: the plots are written to files, the same on any machine
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from experiments.core.evaluate import auroc_se  # noqa: E402
+from experiments.core.snapshots import time_note  # noqa: E402
+from experiments.core.trend import FORMS, extrapolate, fit_trend  # noqa: E402
+from experiments.outlier.presets import PRESETS  # noqa: E402
+from experiments.outlier.report import PAPER_TABLE1, SETS  # noqa: E402
 
 TARGET_STEPS = PRESETS["paper"].iters  # the paper's 200K iterations
 # Fit from step 1000 on: before that gamma still relaxes from its start value 1 toward its Eq. (16)
@@ -69,7 +72,7 @@ def _extrapolation_table(kappa: int, fits: dict) -> list[str]:
              "| quantity | form | points | at 200K | delta-method se | bootstrap 68% | bootstrap 95% | AIC | "
              "backtest miss | Table 1 (quoted) |", "|---" * 10 + "|"]
     for name in FIT_SERIES:
-        paper = _paper("gamma" if name == "gamma_std" else name, kappa)
+        paper = _paper(name, kappa)
         for form in FORMS:
             fit = fits[name][form]
             if "error" in fit:
@@ -96,7 +99,7 @@ def _curve_tables(kappa: int, entry: dict) -> list[str]:
         cells = [f"{s['bpd'][c][n]['iw']['mean']:.3f}" for c in SHORT for n in SETS]
         lines.append(f"| {s['step']} | {s['gamma_std']:.4f} | {s['gamma_var']:.3g} | " + " | ".join(cells) + " |")
     paper = [f"{_paper(n, kappa)}" if _paper(n, kappa) else "-" for n in SETS]
-    lines.append(f"| Table 1 (quoted, 200K) | {_paper('gamma', kappa) or '-'} | - | " + " | ".join(paper)
+    lines.append(f"| Table 1 (quoted, 200K) | {_paper('gamma_std', kappa) or '-'} | - | " + " | ".join(paper)
                  + " | - | - | - |")
     lines += ["", "### AUROC, MNIST-Test (outliers) against FashionMNIST-Test", "",
               "| step | " + " | ".join(f"{SCORES[s]}, {SHORT[c]}" for s in SCORES for c in SHORT) + " |",
@@ -195,9 +198,6 @@ def format_curve(report: dict) -> str:
 def plot_curve(report: dict, kappa: int, path: str | Path) -> Path:
     """One figure per kappa: BPD (both conventions), gamma std and AUROC against log iterations, Table 1's
     values as horizontal dotted lines, the fitted trends continued to 200K (thin: power, dash-dot: log)."""
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # after choosing the backend: no display needed
-
     entry = report["arms"]["learned_gamma"][str(kappa)]
     fixed = report["arms"].get("fixed_gamma", {}).get(str(kappa))
     steps = np.array([s["step"] for s in entry["steps"]], dtype=np.float64)
@@ -236,8 +236,8 @@ def plot_curve(report: dict, kappa: int, path: str | Path) -> Path:
     ax.set_title("BPD; dotted horizontal: Table 1; x: gamma fixed at gamma*", fontsize=9)
     ax = axes[1]
     ax.plot(steps, [s["gamma_std"] for s in entry["steps"]], "o-", color="k", ms=4, label="learned gamma (std)")
-    if _paper("gamma", kappa) is not None:
-        ax.axhline(_paper("gamma", kappa), color="k", ls=(0, (1, 3)), lw=1.2, label="Table 1 (std)")
+    if _paper("gamma_std", kappa) is not None:
+        ax.axhline(_paper("gamma_std", kappa), color="k", ls=(0, (1, 3)), lw=1.2, label="Table 1 (std)")
     trends(ax, "gamma_std", np.exp, "k")
     if fixed is not None:
         ax.plot([s["step"] for s in fixed["steps"]], [s["gamma_std"] for s in fixed["steps"]], "x",
