@@ -2,6 +2,8 @@
 evaluation loses nothing it had finished (one cache file per snapshot, written atomically)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -10,7 +12,7 @@ from tests.experiments_support import needs_experiments
 torch = needs_experiments()
 
 from experiments.core.snapshots import (cache_path, evaluate_snapshots, expected_steps, missing_steps,
-                                        snapshot_files, training_time)
+                                        portable_path, snapshot_files, training_time)
 from experiments.core.train import seed_everything, train
 from tests.test_train import VectorVAE, vector_config
 
@@ -126,3 +128,16 @@ def test_steps_restrict_the_evaluation_to_the_named_snapshots(run_dir, tmp_path)
     results = evaluate_snapshots(run_dir, tmp_path / "cache", gamma_score(calls), {}, steps=[3, 12, 40],
                                  progress=False)
     assert list(results) == [3, 12] and calls == [3, 12]
+
+
+def test_reports_name_run_folders_without_the_machines_folder_layout(tmp_path, monkeypatch):
+    """A relative folder is kept as given, one under the working directory is made relative to it, any
+    other absolute folder keeps only its last `keep` parts: no committed report names /home/... or /data/..."""
+    monkeypatch.chdir(tmp_path)
+    assert portable_path("runs/outlier_long/kappa_64") == "runs/outlier_long/kappa_64"
+    assert portable_path(tmp_path / "runs" / "celeba_long" / "learned_gamma") == "runs/celeba_long/learned_gamma"
+    outside = tmp_path.parent / "elsewhere" / "runs" / "outlier_long" / "kappa_64"
+    assert portable_path(outside) == "runs/outlier_long/kappa_64"
+    snapshot = outside / "snapshots" / "step_0002000.pt"
+    assert portable_path(snapshot, keep=5) == "runs/outlier_long/kappa_64/snapshots/step_0002000.pt"
+    assert not Path(portable_path(snapshot)).is_absolute()

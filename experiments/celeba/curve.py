@@ -29,7 +29,8 @@ from experiments.celeba.report import ARM_LABELS, ARMS, PAPER_FIGURE4A  # noqa: 
 from experiments.celeba.run import presets  # noqa: E402
 from experiments.core.models import gamma_values  # noqa: E402
 from experiments.core.snapshots import (add_curve_arguments, evaluate_snapshots,  # noqa: E402
-                                        missing_steps, run_config, time_note, training_time)
+                                        missing_steps, portable_path, run_config, time_note,
+                                        training_time)
 from experiments.core.trend import extrapolate  # noqa: E402
 
 CURVE_JSON, CURVE_MD, CURVE_PNG = "curve.json", "curve.md", "curve.png"
@@ -89,7 +90,7 @@ def run_curve(args, source: ImageSource, size: int, mmd_repeats: int, progress: 
         steps = [{"step": step, **{k: float(v) for k, v in s.items()}} for step, s in scores.items()]
         for s in steps:
             s.update(gamma_values(s["log_gamma_var"]))
-        report["arms"][arm] = {"run_dir": str(run_dir), "config": configs[arm], "steps": steps,
+        report["arms"][arm] = {"run_dir": portable_path(run_dir), "config": configs[arm], "steps": steps,
                                "missing_steps": missing_steps(run_dir, scores),
                                "training_time": training_time(run_dir)}
     report["comparison"] = compare_arms(report)

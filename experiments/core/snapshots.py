@@ -39,6 +39,19 @@ def add_curve_arguments(parser, folders: str):
     return group
 
 
+def portable_path(path: str | Path, keep: int = 3) -> str:
+    """`path` as a committed report may name it: as given when relative, relative to the working directory
+    when it lies under it, else its last `keep` parts (an absolute path is this machine's folder layout,
+    which a report must not carry; /data/runs/outlier_long/kappa_64 -> runs/outlier_long/kappa_64)."""
+    path = Path(path)
+    if not path.is_absolute():
+        return path.as_posix()
+    try:
+        return path.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return Path(*path.parts[-keep:]).as_posix()
+
+
 def snapshot_files(run_dir: str | Path) -> dict[int, Path]:
     """{step: path} of the snapshots a run folder holds now, in step order (temporary files ignored)."""
     folder = Path(run_dir) / SNAPSHOT_DIR
@@ -88,7 +101,7 @@ def time_note(timing: dict | None) -> str:
     """One sentence on the wall time of training so far (metrics.csv time_s), or nothing."""
     if not timing:
         return ""
-    return (f"Training wall time: {timing['time_s'] / 3600:.2f} h for its first {timing['step']:,} iterations "
+    return (f"Training wall time: {timing['time_s'] / 3600:.2f} h for {timing['step']:,} iterations "
             f"({timing['s_per_step']:.2f} s per iteration, including any load from other jobs on the machine).")
 
 

@@ -25,7 +25,8 @@ from experiments.core.cli import config_from_args
 from experiments.core.evaluate import (COMPRESSORS, auroc, compressor_bpd, dequantize, per_image_bpd,
                                        summarize)
 from experiments.core.models import gamma_values
-from experiments.core.snapshots import add_curve_arguments, evaluate_snapshots, missing_steps, run_config, training_time
+from experiments.core.snapshots import (add_curve_arguments, evaluate_snapshots, missing_steps, portable_path,
+                                        run_config, training_time)
 from experiments.outlier.model import OutlierVAE
 from experiments.outlier.presets import PRESETS
 from experiments.outlier.report import SETS
@@ -107,7 +108,7 @@ def evaluate_run(run_dir: Path, cache_dir: Path, all_images: dict, progress: boo
                   for codec in COMPRESSORS}
     scores = evaluate_snapshots(run_dir, cache_dir, lambda state: score_state(state, images, settings, progress),
                                 settings, steps=steps, progress=progress, desc=f"{run_dir.name} snapshots")
-    return {"run_dir": str(run_dir), "config": config, "settings": settings,
+    return {"run_dir": portable_path(run_dir), "config": _portable_config(config), "settings": settings,
             "steps": [summarize_step(step, s, compressor) for step, s in scores.items()],
             "missing_steps": missing_steps(run_dir, scores), "training_time": training_time(run_dir),
             "compressor_bpd": {codec: {name: summarize(v) for name, v in per_set.items()}
@@ -115,6 +116,14 @@ def evaluate_run(run_dir: Path, cache_dir: Path, all_images: dict, progress: boo
             # the compressor alone as a (model-free) detector: fewer bits = more outlying
             "compressor_only_auroc": {codec: auroc(-per_set["FashionMNIST-Test"], -per_set["MNIST-Test"])
                                       for codec, per_set in compressor.items()}}
+
+
+def _portable_config(config: dict) -> dict:
+    """The run's config with the gamma-fixed arm's source weights named by portable_path (run folder
+    onward: runs/outlier_long/kappa_64/snapshots/step_0002000.pt)."""
+    if "gamma_star_from" not in config:
+        return config
+    return {**config, "gamma_star_from": portable_path(config["gamma_star_from"], keep=5)}
 
 
 def run_curve(args, load_images) -> int:

@@ -29,11 +29,17 @@ nice -n 10 python3 -m infgrad outlier --preset long --kappa 64 16 --curve --out 
 nice -n 10 python3 -m infgrad celeba --fashion-mnist --size 64 --preset long --threads 1 --curve \
     --out "$CELEBA_RUNS" --cache "$CACHE/celeba" --results "$CELEBA_RESULTS" > /dev/null
 
-# the runs' own end-of-training reports, once they have written them
-for name in table.md results.json bpd_histograms.png; do
-    if [ -f "$OUTLIER_RUNS/$name" ]; then cp "$OUTLIER_RUNS/$name" "$OUTLIER_RESULTS/final_$name"; fi
-done
+# the runs' own end-of-training reports, once they have written them; the text ones with the run folder's
+# absolute path (the recorded command line) written as the folder named above, not this machine's layout
+copy_final() {  # RUNS RESULTS NAME
+    [ -f "$1/$3" ] || return 0
+    case "$3" in
+        *.md|*.json) sed "s#$(cd "$1" && pwd -P)#$1#g; s#$(cd "$1" && pwd -L)#$1#g" "$1/$3" > "$2/final_$3" ;;
+        *) cp "$1/$3" "$2/final_$3" ;;
+    esac
+}
+for name in table.md results.json bpd_histograms.png; do copy_final "$OUTLIER_RUNS" "$OUTLIER_RESULTS" "$name"; done
 for name in summary.md results.json gradient_and_gamma.png mmd_and_reconstruction.png; do
-    if [ -f "$CELEBA_RUNS/$name" ]; then cp "$CELEBA_RUNS/$name" "$CELEBA_RESULTS/final_$name"; fi
+    copy_final "$CELEBA_RUNS" "$CELEBA_RESULTS" "$name"
 done
 echo "wrote $OUTLIER_RESULTS/curve.md and $CELEBA_RESULTS/curve.md"
