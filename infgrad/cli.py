@@ -14,6 +14,7 @@ import sys
 SUBCOMMANDS = {
     "verify": ("infgrad.verify", "numerical checks of Lemma 2, Lemma 3 and Theorem 4 (Eq. 11-25)"),
     "figures": ("figures.build", "draw every figure of the tutorial (figures/README.md)"),
+    "lessons": ("lessons.build", "build the lessons (lessons/) into student and teacher notebooks"),
     "outlier": ("experiments.outlier.run", "Table 1: FashionMNIST inliers vs MNIST outliers"),
     "celeba": ("experiments.celeba.run", "Figure 4: learned gamma vs gamma fixed at gamma*"),
 }

@@ -46,6 +46,32 @@ def eq3_magnitude(sq_error, d: int, log_gamma_var: float, mu_z, log_sigma_z) -> 
                   + mu_z.shape[0] + np.sum(np.abs(np.expm1(v)) + np.abs(v), axis=0) + np.sum(mu_z**2, axis=0))
     return float(np.mean(per_sample))
 
+
+def affine_sigma_argmin_rtol(X, W, b, mu_z, log_gamma_var: float, found, curvature: float) -> float:
+    """value_only_argmin_atol for sigma^2 = exp(2 log sigma), found by a coordinate-wise value-only
+    search of the affine Eq. (3) started at log sigma = 0. While one coordinate is searched, every
+    other one sits at its start or at its found value, so Eq. (3)'s terms are at most those at the
+    start plus those at `found`; `curvature` is Eq. (3)'s in one log sigma at the optimum (4 for a
+    shared coordinate, 4/n for one sample's); sigma^2 moves by twice log sigma.
+    X (d, n), W (d, kappa), b (d,), mu_z (kappa, n), found (kappa,) or (kappa, n)."""
+    from theory.vae_loss import affine_expected_sq_error
+
+    (d, n), kappa = np.shape(X), np.shape(W)[1]
+    magnitude = sum(eq3_magnitude(affine_expected_sq_error(X, W, b, mu_z, ls), d, log_gamma_var, mu_z, ls)
+                    for ls in (np.zeros_like(found), found))
+    n_terms = d * kappa + d + 3 * kappa + n + 10  # W mu, the sums over d and kappa, the mean over n
+    return 2.0 * value_only_argmin_atol(magnitude, curvature, n_terms)
+
+
+def eq3_gamma_argmin_rtol(sq_error, d: int, log_gamma_star: float, mu_z, log_sigma_z,
+                          n_terms: int) -> float:
+    """value_only_argmin_atol for gamma = e^v found by a value-only search of Eq. (3) over v = log gamma:
+    Eq. (3) is e e^{-v} + d v + const there, curvature d at the minimum; the magnitude is that of its
+    terms at gamma*, and gamma moves by the error in v relative. sq_error (n,), d the data dimension,
+    n_terms the number of rounded terms summed into one value of Eq. (3)."""
+    magnitude = eq3_magnitude(sq_error, d, log_gamma_star, mu_z, log_sigma_z)
+    return value_only_argmin_atol(magnitude, float(d), n_terms)
+
 # --- Monte Carlo: seeded samples, compared within k standard errors ---------------------------
 MC_SIGMAS = 5.0  # a 5-sigma band fails a correct seeded test with probability below 1e-6
 
@@ -86,6 +112,11 @@ OPTIMIZER_SLOPE_ATOL = 1e-5
 # Slope 2 of the (17) - (18) gap against log sigma_z on sigma in [1e-5, 1e-2]: the gap is
 # a sigma^2 + b sigma^4 + ..., so the fitted slope is 2 + O((b/a) sigma^2) <= 2 + 1e-3 for |b/a| <= 10.
 RATE_SLOPE_ATOL = 1e-2
+# A rate read off far inside its asymptotic regime: eps* of a log-like penalty with shift gamma is
+# (gamma u / (m_1 m_2))^(1/4) (1 + O(sqrt(gamma / (m_1 m_2 u))) + O(gamma / eps*^2)) (closed form in
+# theorem4.crossover_eps_closed_form; both corrections are <= 1e-3 for gamma <= 1e-5 on the data of
+# Theorem 4 with C = 0.7), so a slope fitted there, or a ratio of two such rates, is off by < 2e-3.
+ASYMPTOTIC_RATE_ATOL = 2e-3
 
 # --- rates and data files behind the figures (figures/) ---------------------------------
 # A slope fitted on gamma in {1e-1, 1e-2, 1e-3} to log(a/gamma + b) (or log(a gamma + b gamma^2)):
@@ -93,22 +124,20 @@ RATE_SLOPE_ATOL = 1e-2
 # |b/a| <= 1, the size of the O(1) terms of Eq. (3) on the slices of Figure 6.
 FIGURE_RATE_SLOPE_ATOL = 0.05
 
+# --- answers typed or computed by a student (lessons/checks) ----------------------------------
+# A number read off a printout or found by the student's own bisection: 6 significant digits.
+TYPED_NUMBER_RTOL = 1e-6
+# A leading-order expansion in a small x <= 1e-3 whose next term is relatively x/4 (lesson 3's
+# finite-gamma penalty, 2 sqrt(u / gamma) against the exact profile): 1e-2 is ample.
+LEADING_ORDER_RTOL = 1e-2
+# A mean over ~2.5e4 float32 values from the torch trainer, summed in float32 by the student: the
+# error grows like sqrt(N) times float32's 6e-8, about 1e-5; 1e-4 leaves room for the summation order.
+FLOAT32_MEAN_RTOL = 1e-4
+
 # --- value-only minimizers (Brent on float64 values, no gradient formula) ------------------------
 # Brent's xtol; scipy adds an absolute 1e-11 to it, so the argmin's own stopping error in the
 # log-parameter is below 2 (1e-12 |x| + 1e-11) <~ 1e-10 for |x| <~ 10.
 BRENT_XTOL = 1e-12
-
-
-def value_only_argmin_rtol(value: float, curvature: float, power: float = 1.0) -> float:
-    """How well an argmin found from float64 values alone pins down exp(power * v), v the log-parameter.
-
-    Values within ~4 eps |f| of the minimum are indistinguishable, and f(v* + delta) - f(v*) =
-    (curvature / 2) delta^2, so |delta| <= sqrt(8 eps |f| / curvature) (|f| at least 1: the
-    absolute round-off of O(1) terms); exp(power v) moves by power |delta| relative. 1e-10 covers
-    Brent's own stopping error (BRENT_XTOL's note).
-    """
-    eps = 2.220446049250313e-16  # float64 machine epsilon
-    return power * (8.0 * eps * max(abs(value), 1.0) / curvature) ** 0.5 + 1e-10
 
 
 # --- switched-off latent columns (Lemma 2, gamma -> 0) ------------------------------------------

@@ -9,9 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.optimize import minimize_scalar
 
-from infgrad.tolerances import BRENT_XTOL, RATE_SLOPE_ATOL, ROUNDOFF_ATOL, ROUNDOFF_RTOL, value_only_argmin_rtol
+from infgrad.tolerances import BRENT_XTOL, RATE_SLOPE_ATOL, ROUNDOFF_ATOL, ROUNDOFF_RTOL, eq3_gamma_argmin_rtol
 from tests.strategies import affine_vae_problems, decoder_problems, seeds
-from infgrad.tolerances import RATE_SLOPE_ATOL, ROUNDOFF_ATOL, ROUNDOFF_RTOL, eq3_magnitude, value_only_argmin_atol
 from theory.lemma3 import eq17_constant, gamma_star, gamma_star_affine, loss_eq17, loss_eq18, loss_eq19
 from theory.objective import objective_eq22
 from theory.penalties import log_penalty
@@ -22,14 +21,6 @@ def _argmin_over_log_gamma(loss_of_log_gamma, guess: float) -> float:
     res = minimize_scalar(loss_of_log_gamma, bracket=(guess - 1.0, guess + 1.0), method="brent",
                           options={"xtol": BRENT_XTOL})
     return math.exp(res.x)
-
-
-def _value_only_rtol(sq_error, d: int, log_gamma_star: float, mu_z, log_sigma_z, n_terms: int) -> float:
-    """Eq. (3) in v = log gamma is e e^{-v} + d v + const with curvature d at the minimum, so an argmin
-    from float64 values alone is good to value_only_argmin_atol (infgrad/tolerances.py) with the
-    magnitude of Eq. (3)'s terms at gamma*; gamma = e^v moves by that relative."""
-    magnitude = eq3_magnitude(sq_error, d, log_gamma_star, mu_z, log_sigma_z)
-    return value_only_argmin_atol(magnitude, float(d), n_terms)
 
 
 @given(problem=decoder_problems(), seed=seeds)
@@ -43,7 +34,7 @@ def test_gamma_star_is_the_argmin_of_eq3_for_any_decoder(problem, seed):
     (d, n), kappa = p.X.shape, p.mu_z.shape[0]
     sq_error = np.mean(np.sum((p.X[None] - recon) ** 2, axis=1), axis=0)
     # the mean over 8 draws of d squares, the sums over kappa, the mean over n
-    rtol = _value_only_rtol(sq_error, d, math.log(star), p.mu_z, p.log_sigma_z, 8 * d + 3 * kappa + n + 10)
+    rtol = eq3_gamma_argmin_rtol(sq_error, d, math.log(star), p.mu_z, p.log_sigma_z, 8 * d + 3 * kappa + n + 10)
     np.testing.assert_allclose(found, star, rtol=rtol)
 
 
@@ -56,7 +47,7 @@ def test_gamma_star_affine_is_the_argmin_of_the_exact_affine_eq3(problem):
     found = _argmin_over_log_gamma(fun, math.log(star))
     sq_error = affine_expected_sq_error(p.X, p.W, p.b, p.mu_z, p.log_sigma_z)
     n_terms = p.d * p.kappa + p.d + 3 * p.kappa + p.X.shape[1] + 10  # W mu, the sums, the mean over n
-    rtol = _value_only_rtol(sq_error, p.d, math.log(star), p.mu_z, p.log_sigma_z, n_terms)
+    rtol = eq3_gamma_argmin_rtol(sq_error, p.d, math.log(star), p.mu_z, p.log_sigma_z, n_terms)
     np.testing.assert_allclose(found, star, rtol=rtol)
 
 

@@ -14,7 +14,8 @@ from scipy.optimize import minimize
 
 from theory._checks import dimension, finite_array, finite_scalar, log_variance, positive_scalar, same
 from theory._linalg import eigh_descending, one_blas_thread
-from theory.vae_loss import kl_terms_eq3
+from theory.penalties import Penalty
+from theory.vae_loss import affine_vae_loss_eq3, kl_terms_eq3
 
 __all__ = [
     "sigma_z_star",
@@ -28,6 +29,7 @@ __all__ = [
     "omega_star",
     "reduced_cost_eq15",
     "eq15_constant",
+    "row_penalty_eq11",
     "profiled_loss",
     "optimal_loss_closed_form",
     "optimal_affine_vae",
@@ -176,6 +178,39 @@ def reduced_cost_eq15(Z) -> float:
 def eq15_constant(kappa) -> float:
     """(14) at omega* = (15) + kappa: each row contributes log q + q/q = log q + 1."""
     return float(dimension("kappa", kappa))
+
+
+def row_penalty_eq11(log_gamma_var) -> Penalty:
+    """The penalty on a row energy u = (1/n)||z_k||^2 that Eq. (11) carries at a finite gamma.
+
+    Reparameterize (11) as in (13)-(14), W = W_unit diag(omega), z = omega mu (omega_k = ||w_k||,
+    the erratum of `reparameterize_eq13`): column k contributes log(gamma + omega_k^2) + u_k / omega_k^2,
+    the reconstruction term depends on W_unit z only. Minimized over omega_k (at omega^4 = u (gamma +
+    omega^2), omega^2 = sqrt(u) (sqrt(u) + sqrt(u + 4 gamma)) / 2), this is
+        f(u) = log(gamma + omega^2) + 2 sqrt(u) / (sqrt(u) + sqrt(u + 4 gamma)),
+    written so that u = 0 needs no 0/0. So at finite gamma and with unit-norm columns in Theta,
+    (11) = (1/(n gamma)) ||X - W_unit Z - b||^2 + sum_k f(u_k) + (d - kappa) log gamma.
+    f is concave and non-decreasing (a minimum of functions affine in u), f(0) = log gamma, and
+    f(u) - f(0) ~ 2 sqrt(u / gamma) as u -> 0: an unbounded slope at 0 with a finite h(0), the case
+    of sqrt in Theorem 4. As gamma -> 0, f(u) -> log u + 1, i.e. (15) plus its constant.
+    The derivative is 1 / omega^2 (envelope theorem: the omega-derivative vanishes at omega*).
+    """
+    log_gamma_var = log_variance("log_gamma_var", log_gamma_var)
+    gamma = math.exp(log_gamma_var)
+
+    def omega_sq(u):
+        root_u = np.sqrt(u)
+        return root_u, np.sqrt(u + 4.0 * gamma), 0.5 * root_u * (root_u + np.sqrt(u + 4.0 * gamma))
+
+    def value(u):
+        root_u, root_shift, w2 = omega_sq(u)
+        return np.log(gamma + w2) + 2.0 * root_u / (root_u + root_shift)
+
+    def derivative(u):
+        return 1.0 / omega_sq(u)[2]
+
+    return Penalty(f"row_penalty_eq11(gamma={gamma:g})", rf"Eq. (11) at $\gamma={gamma:g}$",
+                   math.inf, value, derivative)
 
 
 def _centred(X):

@@ -45,8 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="latent dimensions to train, one run folder each (default: Table 1's "
                              "16 32 64 128 256 512)")
     parser.add_argument("--preset", choices=sorted(PRESETS), default="quick",
-                        help="paper: 200K iterations (GPU); long: 24K; quick: 2K (about 6 min per kappa "
-                             "on a quiet 2-core CPU); smoke: seconds (default: quick)")
+                        help="paper: 200K iterations (GPU); long: 24K; quick: 2K (minutes per kappa on a "
+                             "CPU); smoke: seconds. Every run prints its time estimate before it "
+                             "starts; measured times: README (default: quick)")
     parser.add_argument("--data-dir", default=None,
                         help="FashionMNIST IDX folder (or a parent with fashion-mnist/ and mnist/); "
                              "default: INFGRAD_FASHION_MNIST_DIR, /usr/share/datasets/fashion-mnist, "

@@ -16,7 +16,8 @@ from infgrad.tolerances import (
     ROUNDOFF_ATOL,
     ROUNDOFF_RTOL,
     SWITCHED_OFF_RATIO,
-    value_only_argmin_rtol,
+    affine_sigma_argmin_rtol,
+    value_only_argmin_atol,
 )
 from infgrad.verify.rows import Check, Row, Settings, brent_argmin, check, coordinate_argmin, relative_difference
 from theory import lemma2, subspace, vae_loss
@@ -42,11 +43,11 @@ def sigma_star(settings: Settings) -> list[Row]:
     shared = coordinate_argmin(loss, (kappa,))
     per_sample = coordinate_argmin(loss, (kappa, n))
     # curvature of (3) in one log sigma at the optimum: 4, or 4/n for one sample's sigma
-    tol_shared = value_only_argmin_rtol(at_star, 4.0, power=2.0)
-    tol_sample = value_only_argmin_rtol(at_star, 4.0 / n, power=2.0)
+    tol_shared = affine_sigma_argmin_rtol(X, W, b, mu, log_gamma, shared, 4.0)
+    tol_sample = affine_sigma_argmin_rtol(X, W, b, mu, log_gamma, per_sample, 4.0 / n)
     err_shared = relative_difference(np.exp(2 * shared), np.exp(2 * star))
     err_sample = relative_difference(np.exp(2 * per_sample), np.exp(2 * star)[:, None])
-    source = "value_only_argmin_rtol"
+    source = "affine_sigma_argmin_rtol"
     return [
         Row("lemma2.sigma_star.shared", "sigma_k^2 = gamma/(gamma + ||w_k||^2) minimizes Eq. (3), shared s",
             "(11)", "rel. diff", err_shared, 0.0, err_shared <= tol_shared, tol_shared, source,
@@ -107,10 +108,14 @@ def omega_star(settings: Settings) -> list[Row]:
         cost = lambda v, row=row: lemma2.cost_eq14(row, np.array([math.exp(v)]))  # noqa: E731
         log_omega = brent_argmin(cost, 0.0)
         found.append(math.exp(log_omega))
-        tols.append(value_only_argmin_rtol(cost(log_omega), 4.0))  # 2v + q e^{-2v}: curvature 4
+        # (14) for one row is 2v + q e^{-2v}, q = (1/n)||z_k||^2: curvature 4 at the minimum; its two
+        # terms, q summed from n squares, are the magnitude of what is rounded
+        q = float(np.mean(row**2))
+        tols.append(value_only_argmin_atol(abs(2 * log_omega) + q * math.exp(-2 * log_omega), 4.0,
+                                           row.shape[1] + 3))
     err, tol = relative_difference(found, star), max(tols)
     return [Row("lemma2.omega_star", "omega_k*^2 = (1/n)||z_k||^2 minimizes (14)", "(14)", "rel. diff", err, 0.0,
-                err <= tol, tol, "value_only_argmin_rtol", "lemma2.omega_star against a Brent search per row")]
+                err <= tol, tol, "value_only_argmin_atol", "lemma2.omega_star against a Brent search per row")]
 
 
 @check(CHECKS)
