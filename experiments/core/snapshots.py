@@ -30,7 +30,7 @@ def add_curve_arguments(parser, folders: str):
     group = parser.add_argument_group("convergence curve (--curve: evaluate kept weights, no training)")
     group.add_argument("--curve", action="store_true",
                        help=f"evaluate every kept snapshot of {folders} (read only) instead of training; "
-                            "the tables and plots go to --results")
+                            "the tables and plots go to --results (default: off, train)")
     group.add_argument("--cache", default=None,
                        help="folder for the per-snapshot results (default: OUT/curve_cache); a rerun "
                             "evaluates only snapshots that are not there yet")

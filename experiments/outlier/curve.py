@@ -43,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = add_curve_arguments(parser, "the run folders OUT/kappa_K")
     group.add_argument("--fixed-out", default=None,
                        help="the --out of a --fixed-gamma-from run: its kappa_K folders are scored as the "
-                            "gamma-fixed arm beside the learned-gamma runs of OUT")
+                            "gamma-fixed arm beside the learned-gamma runs of OUT (default: none, no gamma-fixed arm)")
 
 
 def dequantization_seed(seed: int, set_index: int) -> int:

@@ -68,7 +68,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--skip-report", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--fixed-gamma-from", default=None, metavar="WEIGHTS",
                         help="train with gamma FIXED at the learned gamma* of another run of the same "
-                             "kappa: a snapshots/step_*.pt or checkpoint.pt file, or a finished run folder")
+                             "kappa: a snapshots/step_*.pt or checkpoint.pt file, or a finished run folder "
+                             "(default: none, gamma is learned)")
     add_config_arguments(parser, PRESETS)
     from experiments.outlier import curve  # the --curve options (scoring kept weights, no training)
 
