@@ -130,6 +130,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     # (--gamma-floors); iw_samples is not used here
     add_config_arguments(parser, {name: preset.train for name, preset in chosen.items()},
                          exclude=("iw_samples", "learn_gamma", "gamma_var_floor"))
+    from experiments.celeba import curve  # the --curve options (evaluating kept weights, no training)
+
+    curve.add_arguments(parser)
 
 
 def preset_from_args(args) -> CelebaPreset:
@@ -213,6 +216,10 @@ def run(args) -> int:
     try:
         if args.threads is not None:
             torch.set_num_threads(args.threads)
+        if getattr(args, "curve", False):
+            from experiments.celeba.curve import run_curve
+
+            return run_curve(args, *_source(args), preset.mmd_repeats, preset.train.progress)
         return _run_protocol(args, preset)
     finally:  # a caller in the same process (the tests) gets its thread count back
         torch.set_num_threads(threads_before)
