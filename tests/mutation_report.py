@@ -2,19 +2,20 @@
 
     python3 -m tests.mutation_report --run --markdown tests/MUTATION.md
 
-`--run` copies the working tree (tracked and untracked, not ignored, files) to .mutation/ and runs
-`nice -n 5 mutmut run --max-children 2` there, configured by pyproject.toml's [tool.mutmut]. The
-copy differs in one way: mutmut never mutates a decorated function, so in the proof modules of
-proofs_check each `@step(...)` decorator is written as the call `step(...)(name)` after its function
-(the same registration, in the same order). Results stay in .mutation/mutants/: a second run only
-retests the functions that changed. Without `--run` the report is made from the last results.
+`--run` (tests/mutation_run.py) copies the working tree (tracked and untracked, not ignored,
+files) to .mutation/ and runs `nice -n 5 mutmut run --max-children 2` there, configured by
+pyproject.toml's [tool.mutmut]. The copy differs in one way: mutmut never mutates a decorated
+function, so in the proof modules of proofs_check each `@step(...)` decorator is written as the
+call `step(...)(name)` after its function (the same registration, in the same order). Results
+stay in .mutation/mutants/: a second run only retests the functions that changed. Without `--run`
+the report is made from the last results.
 
-On a small machine the whole run takes hours. `--modules A.py,B.py --modules C.py ...` runs only the
-mutants not yet decided, module group by module group in the order given (one mutmut run per
-group), and `--budget-min N` stops (as Ctrl-C does: finished mutants keep their result) when N
-minutes of wall time are spent; `--retest-survivors` also reruns the maths survivors of those modules
-that are not equivalent (after tests were added). The report counts a mutant that did not run as "not run", never as
-killed, and scores each module over the mutants that ran.
+On a small machine the whole run takes an hour or more. `--modules A.py,B.py --modules C.py ...`
+runs only the mutants not yet decided, group by group in the order given (one mutmut run per
+group); `--budget-min N` stops (as Ctrl-C does: finished mutants keep their result) when N minutes
+of wall time are spent; `--retest-survivors` also reruns the maths survivors of those modules that
+are not equivalent (after tests were added). The report counts a mutant that did not run as "not
+run", never as killed, and scores each module over the mutants that ran.
 
 Every mutant is sorted into one class by where the mutation sits in the original code:
 
@@ -37,12 +38,7 @@ import argparse
 import ast
 import json
 import re
-import os
-import resource
-import signal
-import subprocess
 import sys
-import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +47,6 @@ from tests.mutation_equivalents import EQUIVALENT, EQUIVALENT_RULES, NOT_KILLED,
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRATCH = ROOT / ".mutation"  # the copy of the tree that mutmut runs in (git-ignored)
-RUN_COMMAND = ["nice", "-n", "5", "mutmut", "run", "--max-children", "2"]
 STEP_MODULES = ("proofs_check/lemma2.py", "proofs_check/lemma3.py", "proofs_check/theorem4.py",
                 "proofs_check/main_text.py")
 COMMAND = "python3 -m tests.mutation_report --run --markdown tests/MUTATION.md"
@@ -266,142 +261,10 @@ def load_mutants(tree: Path = SCRATCH) -> list[Mutant]:
     return mutants
 
 
-# --- the copy of the tree that mutmut runs in ------------------------------------------------------
-
-def step_decorators_as_calls(source: str) -> str:
-    """`source` with every `@step(...)` decorator of a top-level function removed and the call
-    `step(...)(name)` written after the function: the same Step registered in the same order."""
-    lines = source.splitlines(keepends=True)
-    functions = [node for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)]
-    for function in reversed(functions):  # bottom-up, so that line numbers above stay valid
-        decorators = [d for d in function.decorator_list
-                      if isinstance(d, ast.Call) and isinstance(d.func, ast.Name) and d.func.id == "step"]
-        if not decorators:
-            continue
-        (decorator,) = decorators
-        call = ast.get_source_segment(source, decorator)
-        lines.insert(function.end_lineno, f"\n{call}({function.name})\n")
-        del lines[decorator.lineno - 1:decorator.end_lineno]
-    return "".join(lines)
-
-
-def prepare_tree(tree: Path = SCRATCH) -> None:
-    """Copy the working tree's files that git does not ignore to `tree`, the step modules with
-    `step_decorators_as_calls`. Unchanged files are left alone, so that mutmut (which compares
-    modification times) retests only what changed."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            cwd=ROOT, capture_output=True, text=True, check=True).stdout.split("\0")
-    wanted = {name for name in listed if name and (ROOT / name).is_file()}
-    for name in sorted(wanted):
-        content = (ROOT / name).read_bytes()
-        if name in STEP_MODULES:
-            content = step_decorators_as_calls(content.decode()).encode()
-        target = tree / name
-        if target.is_file() and target.read_bytes() == content:
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(content)
-    for stale in [p for p in tree.rglob("*") if p.is_file() and not p.is_relative_to(tree / "mutants")]:
-        if str(stale.relative_to(tree)) not in wanted:
-            stale.unlink()
-
-
-def run_mutmut(tree: Path = SCRATCH, groups: list[list[str]] | None = None,
-               budget_min: float | None = None, retest_survivors: bool = False) -> dict:
-    """prepare_tree, then mutmut in `tree`: on everything, or on the undecided mutants of each group
-    of modules in turn, within `budget_min` minutes of wall time. Returns the wall and CPU (own +
-    children) seconds, the number of mutants decided, and what ran.
-
-    mutmut keeps a file that it once copied unmutated (no .meta beside it) as it is, even when the
-    configuration later selects it: such copies are removed first, and mutmut copies them again."""
-    prepare_tree(tree)
-    for copy in (tree / "mutants").rglob("*.py"):
-        if not copy.with_name(copy.name + ".meta").exists():
-            copy.unlink()
-    before = _results(tree)
-    start, cpu_start = time.perf_counter(), _children_cpu()
-    ran, stopped = [], False
-    for group in groups or [None]:
-        names = [] if group is None else _to_run(tree, group, retest_survivors)
-        if group is not None and not names:
-            continue
-        left = None if budget_min is None else 60.0 * budget_min - (time.perf_counter() - start)
-        if left is not None and left < 60.0:
-            stopped = True
-            break
-        ran.append("everything" if group is None else ", ".join(group))
-        if not _run_within(RUN_COMMAND + names, tree, left):
-            stopped = True
-            break
-    timing = {"wall_s": time.perf_counter() - start, "cpu_s": _children_cpu() - cpu_start,
-              "retested": sum(result[0] is not None and result != before.get(name)
-                              for name, result in _results(tree).items()),
-              "ran": ran, "stopped_by_budget": stopped, "budget_min": budget_min,
-              "retest_survivors": retest_survivors,
-              "date": time.strftime("%Y-%m-%d"), "mutmut": _mutmut_version()}
-    (tree / "mutants" / "runs.json").write_text(json.dumps(run_history(tree) + [timing], indent=1))
-    return timing
-
-
-def _to_run(tree: Path, modules: list[str], retest_survivors: bool) -> list[str]:
-    """mutmut's names of the mutants of `modules` that have no result yet, and with
-    `retest_survivors` also the maths mutants that survived (not equivalent) or had no test:
-    tests added since may kill them."""
-    names = []
-    for module in modules:
-        meta = tree / "mutants" / f"{module}.meta"
-        if meta.is_file():
-            names += [name for name, code in json.loads(meta.read_text())["exit_code_by_key"].items()
-                      if code is None]
-    if retest_survivors:
-        names += [m.name for m in load_mutants(tree) if m.module in modules and m.kind == "maths"
-                  and (m.status == NO_TESTS or m.status == SURVIVED and not m.equivalent)]
-    return names
-
-
-def _run_within(command: list[str], cwd: Path, seconds: float | None) -> bool:
-    """Run `command`; past `seconds`, interrupt it as Ctrl-C does (mutmut then stops its workers and
-    keeps what finished). False when it was interrupted."""
-    process = subprocess.Popen(command, cwd=cwd, start_new_session=True)
-    try:
-        code = process.wait(timeout=seconds)
-    except subprocess.TimeoutExpired:
-        process.send_signal(signal.SIGINT)  # mutmut alone: it stops its workers itself
-        try:
-            process.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        return False
-    if code != 0:
-        raise subprocess.CalledProcessError(code, command[:len(RUN_COMMAND)])
-    return True
-
-
-def _mutmut_version() -> str:
-    from importlib.metadata import version
-    return version("mutmut")
-
-
-def _results(tree: Path) -> dict[str, tuple]:
-    """(exit code, duration) of every mutant: a mutant that ran again has a new duration."""
-    results = {}
-    for meta in (tree / "mutants").rglob("*.py.meta"):
-        data = json.loads(meta.read_text())
-        durations = data.get("durations_by_key", {})
-        results.update({name: (code, durations.get(name)) for name, code in data["exit_code_by_key"].items()})
-    return results
-
-
 def run_history(tree: Path = SCRATCH) -> list[dict]:
     """The recorded runs whose results the mutants/ folder holds, oldest first."""
     path = tree / "mutants" / "runs.json"
     return json.loads(path.read_text()) if path.is_file() else []
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 # --- the report ------------------------------------------------------------------------------------
@@ -453,8 +316,8 @@ def render_markdown(mutants: list[Mutant], history: list[dict] | None = None) ->
                   "changes; 2 workers, nice 5, on a shared 2-core machine under load, so times are indicative), "
                   f"{sum(run['wall_s'] for run in history) / 60:.0f} min wall in all:", ""]
         for run in history:
-            line = (f"- {run.get('date', '?')}, mutmut {run.get('mutmut', '?')}: {run['wall_s'] / 60:.0f} min wall, "
-                    + (f"{run['cpu_s'] / 60:.0f} CPU-min, " if run.get("cpu_s") is not None else "")
+            line = (f"- {run.get('date', '?')}, mutmut {run.get('mutmut', '?')}: {run['wall_s'] / 60:.1f} min wall, "
+                    + (f"{run['cpu_s'] / 60:.1f} CPU-min, " if run.get("cpu_s") is not None else "")
                     + f"{run['retested']} mutants decided")
             if run.get("ran") and run["ran"] != ["everything"]:
                 line += ("; reran the maths survivors and" if run.get("retest_survivors") else ";") + \
@@ -523,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     groups = [group.split(",") for group in args.modules] if args.modules else None
     if args.run:
+        from tests.mutation_run import run_mutmut  # imports this module: not at the top
         run_mutmut(groups=groups, budget_min=args.budget_min, retest_survivors=args.retest_survivors)
     report = render_markdown(load_mutants(), run_history())
     if args.markdown:
