@@ -15,6 +15,8 @@ SUBCOMMANDS = {
     "figures": ("figures.build", "draw every figure of the tutorial (figures/README.md)"),
     "outlier": ("experiments.outlier.run", "Table 1: FashionMNIST inliers vs MNIST outliers"),
     "celeba": ("experiments.celeba.run", "Figure 4: learned gamma vs gamma fixed at gamma*"),
+    "manifold": ("experiments.manifold.run",
+                 "manifold dimension: learned-gamma VAE vs bounded penalties vs ID estimators"),
 }
 
 

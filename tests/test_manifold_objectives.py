@@ -40,7 +40,7 @@ def test_log_penalty_at_zero_is_minus_inf_like_theory():
 
 def test_lgh_terms_equal_eq22_with_g_a_weighted_identity():
     """The batch objective equals theory.objective.objective_eq22 with g(u) = w u on the same batch
-    ((kappa, n) layout there, (n, kappa) here), and every sample carries that value."""
+    ((kappa, n) layout there, (n, kappa) here)."""
     rng = np.random.default_rng(0)
     x, recon, z = rng.standard_normal((16, 5)), rng.standard_normal((16, 5)), rng.standard_normal((16, 3))
     weight = 250.0
@@ -48,8 +48,8 @@ def test_lgh_terms_equal_eq22_with_g_a_weighted_identity():
     expected = objective_eq22(x.T, z.T, recon.T, lambda u: weight * u, h)
     terms = objectives.lgh_terms(torch.tensor(x), torch.tensor(recon), torch.tensor(z),
                                  objectives.torch_penalty("ratio", 1e-2), weight)
-    assert terms["loss"].shape == (16,)
-    np.testing.assert_allclose(terms["loss"].numpy(), expected, rtol=ROUNDOFF_RTOL)
+    assert terms["loss"].shape == ()
+    np.testing.assert_allclose(terms["loss"].item(), expected, rtol=ROUNDOFF_RTOL)
     np.testing.assert_allclose(terms["energies"].numpy(), np.mean(z**2, axis=0), rtol=ROUNDOFF_RTOL)
 
 

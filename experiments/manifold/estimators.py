@@ -18,7 +18,7 @@ import numpy as np
 # A split needs the two groups a factor 10 apart (log 10 nats): the smallest gap that a change of
 # threshold by a factor sqrt(10) either way cannot move. Below it the values form one group.
 MIN_GAP = math.log(10.0)
-ENERGY_FLOOR = 1e-12  # row energies relative to the largest below this are round-off (see below)
+ENERGY_FLOOR = 1e-12  # energies or singular values relative to the largest below this: round-off
 
 
 @dataclass(frozen=True)
@@ -105,22 +105,22 @@ def active_dims_from_energy(energies, min_gap: float = MIN_GAP) -> GapCount:
     return GapCount(split.count, -split.high, -split.low)
 
 
-def jacobian_rank(singular_values, floor: float = 1e-6, min_gap: float = MIN_GAP) -> GapCount:
+def jacobian_rank(singular_values, floor: float = ENERGY_FLOOR, min_gap: float = MIN_GAP) -> GapCount:
     """Numerical rank of one decoder Jacobian d mu_x / dz (d, kappa) from its singular values.
 
-    Count: the singular values above the largest gap of sorted log s, with an anchor at floor * s_max
-    (1e-6: a direction the float32 decoder ignores sits at its round-off, ~1e-7 relative, below the
-    anchor), so a full-rank Jacobian splits at the anchor. At a point of an r-manifold the decoder's
-    image has tangent dimension r; the decoder may also vary along active latent directions the
-    encoder does not use, so the rank lies between r and the active count.
+    Count: the singular values above the largest gap of sorted log s; one group (no gap of `min_gap`
+    nats) means full rank. Values below `floor` times the largest (exact zeros included) are placed
+    at the floor. At a point of an r-manifold the decoder's image has tangent dimension r; the decoder
+    may also vary along active latent directions the encoder does not use, so the rank lies between r
+    and the active count. Aims at r.
     """
     s = np.asarray(singular_values, dtype=np.float64).reshape(-1)
     if s.size == 0 or not np.all(np.isfinite(s)) or np.any(s < 0) or s.max() <= 0:
         raise ValueError("singular values must be finite, >= 0 and not all 0")
-    log_s = np.log(np.maximum(s, floor * s.max() * 1e-3))
-    anchor = math.log(floor * s.max())
-    split = largest_gap_split(-log_s, anchor=-anchor, min_gap=min_gap, no_split="below")
-    return GapCount(split.count, -split.high, -split.low)
+    log_s = np.log(np.maximum(s / s.max(), floor))
+    split = largest_gap_split(-log_s, min_gap=min_gap, no_split="below")
+    shift = math.log(s.max())  # report the gap in log s, not relative to the largest
+    return GapCount(split.count, shift - split.high, shift - split.low)
 
 
 def median_rank(ranks) -> GapCount:

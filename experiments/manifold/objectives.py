@@ -2,9 +2,8 @@
 
 Conventions: u is a row energy (1/n)||z_k||^2 (z_k = row k of the paper's (kappa, n) Z, estimated on a
 batch) or a mean squared reconstruction error; x, x_mean are (batch, d), mu_z is (batch, kappa).
-Losses come back per sample, (batch,), as the shared training loop expects; a batch-level term (a
-function of batch means, as L_{g,h} is) is spread evenly over the samples so that the batch mean of
-"loss" is the objective and its gradient is the objective's gradient.
+L_{g,h} is a function of batch means (the row energies), not a sum over samples: its "loss" is the
+0-dim batch objective, which experiments.core.train minimizes as it is.
 """
 from __future__ import annotations
 
@@ -17,6 +16,7 @@ from theory.penalties import penalty_family
 
 # h(u) of theory/penalties.py, written in torch (float32 or float64, elementwise, u >= 0)
 _TORCH_H: dict[str, Callable[[torch.Tensor, float], torch.Tensor]] = {
+    # log at u = 0 is -inf: training never gets there (Adam keeps an unused row at its step size)
     "log": lambda u, c: torch.log(u),
     "log_shift": lambda u, c: torch.log(u + c),
     "ratio": lambda u, c: u / (u + c),
@@ -57,11 +57,33 @@ def lgh_terms(x: torch.Tensor, x_mean: torch.Tensor, mu_z: torch.Tensor,
     weight: the quadratic-penalty route to Theorem 4's g = I_inf (zero error, Eq. 12), exact in the
     limit recon_weight -> inf; an error e costs recon_weight * e, so the optimum trades error for
     latent energy only where h'(u) / d exceeds recon_weight times the error it saves.
-    Returns (batch,) tensors: loss (the batch objective, spread evenly), recon_sq (||x_i - mu_x||^2),
-    and the row energies (kappa,) under "energies".
+    Returns loss (0-dim, the batch objective), recon_sq (batch,) ||x_i - mu_x(z_i)||^2 and the row
+    energies (kappa,) under "energies".
     """
     batch, d = x.shape[0], x[0].numel()
     recon_sq = (x.reshape(batch, -1) - x_mean.reshape(batch, -1)).pow(2).sum(dim=1)
     energies = mu_z.pow(2).mean(dim=0)
     objective = recon_weight * recon_sq.mean() / d + h(energies).sum() / d
-    return {"loss": objective.expand(batch), "recon_sq": recon_sq, "energies": energies}
+    return {"loss": objective, "recon_sq": recon_sq, "energies": energies}
+
+
+class LghObjective:
+    """Eq. (22) for experiments.core.train: z = mu_z(x) (the model's `codes`), g(u) = recon_weight * u /
+    scale_sq with scale_sq the data's mean squared coordinate (so `recon_weight` is the price of an
+    error as large as the data themselves, whatever their scale), h = torch_penalty(penalty, c).
+    Logged terms: recon_sq (batch,) and u_1 .. u_kappa (0-dim row energies)."""
+
+    def __init__(self, penalty: str, recon_weight: float, scale_sq: float, c: float = 1e-2):
+        if not (math.isfinite(recon_weight) and recon_weight > 0):
+            raise ValueError(f"recon_weight must be finite and > 0, got {recon_weight}")
+        if not (math.isfinite(scale_sq) and scale_sq > 0):
+            raise ValueError(f"scale_sq must be finite and > 0, got {scale_sq}")
+        self.penalty, self.c = penalty, c
+        self.h = torch_penalty(penalty, c)
+        self.weight = recon_weight / scale_sq
+
+    def __call__(self, model, x: torch.Tensor, eps: torch.Tensor) -> dict[str, torch.Tensor]:
+        z = model.codes(x)
+        terms = lgh_terms(x, model.decode(z), z, self.h, self.weight)
+        energies = terms.pop("energies")
+        return {**terms, **{f"u_{k + 1}": energies[k] for k in range(energies.shape[0])}}
