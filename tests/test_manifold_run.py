@@ -76,6 +76,7 @@ def test_interrupted_then_resumed_suite_gives_the_same_table(smoke, tmp_path, mo
     (["--manifold", "subspace:5:6"], "does not fit in d = 5"),
     (["--manifold", "cone:5:2"], "expected KIND:D:R"),
     (["--device", "tpu"], "--device"),
+    (["--curve-only", "--no-curve"], "contradicts"),
 ])
 def test_bad_arguments_are_one_line_errors(tmp_path, capsys, extra, message):
     code = main(["manifold", "--out", str(tmp_path / "o"), *extra])

@@ -14,10 +14,11 @@ import numpy as np
 from experiments.manifold.protocol import ESTIMATOR_TARGETS
 
 ORDER = ("active_sigma", "active_energy", "lemma2_slope", "jacobian_rank", "sigma_below_half",
-         "mle", "twonn", "danco", "lpca")
+         "fixed_gamma_active", "mle", "twonn", "danco", "lpca")
 LABELS = {"active_sigma": "active (sigma gap)", "active_energy": "active (u_k gap)",
           "lemma2_slope": "Lemma 2 slope", "jacobian_rank": "Jacobian rank",
-          "sigma_below_half": "sigma^2 < 0.5", "mle": "MLE", "twonn": "TwoNN", "danco": "DANCo",
+          "sigma_below_half": "sigma^2 < 0.5", "fixed_gamma_active": "fixed gamma*: active",
+          "mle": "MLE", "twonn": "TwoNN", "danco": "DANCo",
           "lpca": "lPCA"}
 
 
@@ -107,14 +108,17 @@ def _eps(value) -> str:
 
 def plot_rhat_vs_r(rows: list[dict], path: Path) -> None:
     """r_hat against the target each estimator aims at: the VAE's counts and slope against the
-    embedding target (left), the Jacobian rank and the baselines against r (right)."""
+    embedding target (left), the Jacobian rank and the baselines against r (right). Nothing to draw
+    without rows (a curve-only call)."""
+    if not rows:
+        return
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
-    markers = dict(zip(ORDER, "osD^vxP*h"))
+    markers = dict(zip(ORDER, "osD^vxP*h<"))
     for ax, which in zip(axes, ("embedding", "r")):
         top = 1
         for name in ORDER:
@@ -125,7 +129,10 @@ def plot_rhat_vs_r(rows: list[dict], path: Path) -> None:
                 t, v = np.array(pts, dtype=float).T
                 ax.scatter(t, v, marker=markers[name], s=28, alpha=0.75, label=LABELS[name])
                 top = max(top, float(np.max(t)), float(np.max(v)))
-        ax.plot([0, top], [0, top], color="k", lw=0.8)
+        if top > 20:  # targets from 1 to 71 (the benchmark): a log scale keeps the small ones legible
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+        ax.plot([0.8, top], [0.8, top], color="k", lw=0.8)
         ax.set_xlabel("embedding target" if which == "embedding" else "intrinsic dimension r")
         ax.set_ylabel("estimate")
         ax.legend(fontsize=8)
@@ -139,6 +146,8 @@ def plot_rhat_vs_r(rows: list[dict], path: Path) -> None:
 def plot_loss_vs_log_gamma(rows: list[dict], path: Path) -> None:
     """Eq. (3) at gamma* and at each rung of the ladder against log gamma, with the line of slope
     d - target through the rung the Lemma 2 estimate used (Lemma 2: L* ~ (d - r) log gamma)."""
+    if not rows:
+        return
     import matplotlib
 
     matplotlib.use("Agg")
@@ -185,20 +194,25 @@ def plot_curve(summary: dict, histories: dict, path: Path) -> None:
     for k, model in enumerate(summary["settings"]["models"]):
         color = f"C{k}"
         counts = [best[(model, e)]["active"] + 0.04 * (k - 2) for e in eps_values]
-        ax.plot(eps_values, counts, "o-", color=color, label=model)
-        predicted = summary["crossover"][model]["predicted"]
-        if predicted and math.isfinite(predicted) and eps_values[0] <= predicted <= eps_values[-1]:
-            ax.axvline(predicted, color=color, ls="--", lw=0.9)
+        ax.step(eps_values, counts, "o-", where="mid", color=color, label=model)
+        cross = summary["crossover"][model]
+        if cross["predicted"] and math.isfinite(cross["predicted"]) and \
+                eps_values[0] <= cross["predicted"] <= eps_values[-1]:
+            ax.axvline(cross["predicted"], color=color, ls="--", lw=0.9)
+        if cross["measured"] and math.isfinite(cross["measured"]):
+            ax.plot([cross["measured"]], [1.5 + 0.04 * (k - 2)], "v", color=color, ms=8)
         for theta, style in ((1.0, "-"), (0.0, ":")):
             if (model, theta) in histories:
                 steps, values = histories[(model, theta)]
                 bx.plot(steps, np.asarray(values) + 0.04 * (k - 2), style, color=color,
                         label=f"{model}, theta = {theta:g}")
     ax.set_xscale("log")
+    ax.set_yticks([0, 1, 2])
     ax.set_xlabel("eps (data inside the eps x eps square)")
     ax.set_ylabel("active latent dimensions (preferred theta)")
-    ax.set_title("dashed: theory's eps* for that h")
+    ax.set_title("dashed: theory's eps*; triangle: measured eps*", fontsize=10)
     ax.legend(fontsize=8)
+    bx.set_yticks([0, 1, 2])
     bx.set_xlabel("training step")
     bx.set_ylabel("active latent dimensions")
     bx.set_title(f"over training at eps = {eps_values[0]:g}")
