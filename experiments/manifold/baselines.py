@@ -16,7 +16,8 @@ BASELINES: dict[str, tuple[str, dict, str]] = {
     "mle": ("MLE", {}, "Levina-Bickel maximum likelihood on 20 nearest neighbours (Haro's integral)"),
     "twonn": ("TwoNN", {}, "ratio of the two nearest-neighbour distances (Facco et al.)"),
     "danco": ("DANCo", {"ver": "DANCoFit", "fractal": True},
-              "DANCo with the package's precomputed calibration table (fractal output)"),
+              "DANCo with the package's precomputed calibration table (fractal output), dimensions "
+              "searched up to min(d, 100)"),
     "lpca": ("lPCA", {}, "global PCA, Fukunaga-Olsen rule (eigenvalues above 5% of the largest)"),
 }
 
@@ -40,6 +41,10 @@ def estimate(name: str, x: np.ndarray, seed: int = 0) -> float:
     cls = getattr(skdim.id, cls_name)
     if "random_state" in cls.__init__.__code__.co_varnames:
         kwargs = {**kwargs, "random_state": seed}
+    if name == "danco":
+        # the calibration table covers dimensions 1..100; D caps the search, not the data (d = 784
+        # would otherwise be refused), and every r here is below 100
+        kwargs = {**kwargs, "D": min(np.asarray(x).shape[1], 100)}
     with warnings.catch_warnings():
         # the estimators warn on ties and small neighbourhoods; the number is what is reported
         warnings.simplefilter("ignore")

@@ -193,8 +193,12 @@ def fit_vae(manifold: Manifold, recipe: Recipe, out: Path, resume: bool = False)
 def lemma2_estimate(ladder: list[dict], learned_count: int, d: int) -> dict:
     """The Lemma 2 read-out: the envelope r_hat at the highest rung that still has the learned
     model's active count (higher rungs switch dimensions off and read less than r; lower ones carry
-    the decoder's error floor / gamma on top of r), and the slope fitted over those rungs."""
-    valid = [rung for rung in ladder if rung["active_sigma"] == learned_count] or ladder[:1]
+    the decoder's error floor / gamma on top of r), and the slope fitted over those rungs. None when
+    every rung switched dimensions off: on data of full dimension (d - r = 0) nothing drives gamma*
+    down, and gamma* x 10 already exceeds the data's variances."""
+    valid = [rung for rung in ladder if rung["active_sigma"] == learned_count]
+    if not valid:
+        return {"r_hat": None, "rung_factor": None, "fit_r_hat": None}
     top = max(valid, key=lambda rung: rung["gamma_var"])
     fit = None
     if len(valid) >= 2:
@@ -212,8 +216,10 @@ def estimate_row(manifold: Manifold, recipe: Recipe, out: Path, resume: bool = F
     slope = lemma2_estimate(fit["ladder"], learned["active_sigma"].count, manifold.d)
     estimates = {"active_sigma": learned["active_sigma"].count,
                  "active_energy": learned["active_energy"].count,
-                 "lemma2_slope": slope["r_hat"], "sigma_below_half": learned["sigma_below_half"],
+                 "sigma_below_half": learned["sigma_below_half"],
                  "jacobian_rank": learned["jacobian_rank"].count}
+    if slope["r_hat"] is not None:
+        estimates["lemma2_slope"] = slope["r_hat"]
     fixed = fit["fixed"]
     if fixed is not None and "diverged" not in fixed:
         estimates["fixed_gamma_active"] = fixed["active_sigma"].count

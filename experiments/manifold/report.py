@@ -160,12 +160,17 @@ def plot_loss_vs_log_gamma(rows: list[dict], path: Path) -> None:
         lg = [math.log(row["gamma_star"])] + [math.log(r["gamma_var"]) for r in row["ladder"]]
         loss = [row["learned_eq3"]["eq3"]] + [r["eq3"] for r in row["ladder"]]
         ax.plot(lg, loss, "o", color="C0", label="Eq. (3): gamma*, then the ladder")
-        anchor = next(r for r in row["ladder"] if r["factor"] == row["slope"]["rung_factor"])
         slope = row["d"] - row["embedding_target"]
         xs = np.array([min(lg), max(lg)])
-        ax.plot(xs, anchor["eq3"] + slope * (xs - math.log(anchor["gamma_var"])), "--", color="C3",
-                label=f"slope d - target = {slope}")
-        ax.set_title(f"{row['manifold']} (Lemma 2 r_hat {row['slope']['r_hat']:.2f})", fontsize=9)
+        factor = row["slope"]["rung_factor"]
+        anchor = next((r for r in row["ladder"] if r["factor"] == factor), None)
+        if anchor is not None:
+            ax.plot(xs, anchor["eq3"] + slope * (xs - math.log(anchor["gamma_var"])), "--", color="C3",
+                    label=f"slope d - target = {slope}")
+            title = f"{row['manifold']} (Lemma 2 r_hat {row['slope']['r_hat']:.2f})"
+        else:
+            title = f"{row['manifold']} (every rung switched dimensions off)"
+        ax.set_title(title, fontsize=9)
         ax.set_xlabel("log gamma")
         ax.legend(fontsize=7)
     for ax in list(axes.flat)[len(rows):]:
