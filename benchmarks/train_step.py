@@ -31,10 +31,15 @@ import time
 import numpy as np
 import torch
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from experiments.core import datasets as data
+from experiments.core.cli import override
+from experiments.core.flops import vae_flops
 from experiments.core.losses import eq3_terms, vae_forward
+from experiments.core.train import train
 from experiments.outlier.model import OutlierVAE
+from experiments.outlier.presets import PRESETS
 
 
 # ----------------------------------------------------------------------------- machine peak
@@ -52,53 +57,10 @@ def matmul_peak_gflops(n: int = 2048, repeats: int = 5) -> float:
 
 
 # ----------------------------------------------------------------------------- FLOPs per image
-def analytic_flops(model: nn.Module, image_shape=(1, 32, 32)) -> dict[str, int]:
-    """Multiply-adds x 2 of every conv, transposed conv and linear layer for ONE image.
-
-    Conv2d: 2 C_in k^2 C_out H_out W_out; ConvTranspose2d: 2 C_in k^2 C_out H_in W_in (every input
-    pixel is scattered through a C_out x k x k kernel); Linear: 2 in out. Batch norm, ReLU, the
-    loss and Adam are elementwise (O(activations + parameters), well under 1% here) and not counted.
-    Training = forward + backward, where backward is one product for the weight gradients and one
-    for the input gradients of every layer except the first (whose input, the image, needs none):
-    training = 3 forward - forward(first layer).
-    """
-    per_layer: list[tuple[str, int]] = []
-
-    def hook(module, inputs, output):
-        x = inputs[0]
-        if isinstance(module, nn.Conv2d):
-            k = module.kernel_size[0] * module.kernel_size[1]
-            flops = 2 * module.in_channels * k * module.out_channels * output.shape[-2] * output.shape[-1]
-            flops //= module.groups
-        elif isinstance(module, nn.ConvTranspose2d):
-            k = module.kernel_size[0] * module.kernel_size[1]
-            flops = 2 * module.in_channels * k * module.out_channels * x.shape[-2] * x.shape[-1]
-            flops //= module.groups
-        else:
-            flops = 2 * module.in_features * module.out_features
-        per_layer.append((name_of[module], flops))
-
-    name_of = {m: n for n, m in model.named_modules()
-               if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear))}
-    handles = [m.register_forward_hook(hook) for m in name_of]
-    try:
-        was_training = model.training
-        model.eval()
-        with torch.no_grad():
-            model.decode(model.encode(torch.zeros(1, *image_shape))[0])
-        model.train(was_training)
-    finally:
-        for h in handles:
-            h.remove()
-    forward = sum(f for _, f in per_layer)
-    return {"forward": forward, "train": 3 * forward - per_layer[0][1],
-            "layers": per_layer}
-
-
+# The count from the layer shapes is experiments.core.flops.vae_flops (its rule and what it leaves
+# out are in that module's docstring); torch's own FlopCounterMode cross-checks it here.
 def flop_counter_flops(model: nn.Module, batch: int = 4, image_shape=(1, 32, 32)) -> dict[str, int]:
     """FLOPs per image that torch's FlopCounterMode attributes to one forward and one training step."""
-    from torch.utils.flop_counter import FlopCounterMode
-
     x = torch.rand(batch, *image_shape)
     model.train()
     with FlopCounterMode(display=False) as forward_counter:
@@ -159,16 +121,11 @@ class TrainerLoop:
 
     def __init__(self, model: nn.Module, images: torch.Tensor, batch_size: int,
                  channels_last: bool = False):
-        from experiments.core.cli import override
-        from experiments.outlier.presets import PRESETS
-
         self.model, self.images = model, images
         self.config = override(PRESETS["quick"], batch_size=batch_size, progress=False,
-                               channels_last=channels_last)
+                               channels_last=channels_last, device="cpu")
 
     def run(self, steps: int) -> list[float]:
-        from experiments.core.train import train
-
         stamps = []
         config = dataclasses.replace(self.config, iters=steps + 1)
         train(self.model, self.images, config, hook=lambda *_: stamps.append(time.perf_counter()))
@@ -320,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     images, source = load_images(None)
     peak_before = matmul_peak_gflops()
     probe = OutlierVAE(kappa=args.kappa)
-    flops = analytic_flops(probe)
+    counted_flops = vae_flops(lambda: OutlierVAE(kappa=args.kappa), (1, 32, 32))
+    flops = {"forward": counted_flops.forward, "train": counted_flops.train}
     counted = flop_counter_flops(probe)
 
     def make(variant: str):

@@ -84,7 +84,7 @@ def to_jsonable(value):
 
 
 def write_data(data: dict, path: Path) -> None:
-    """Write the plotted numbers as sorted, indented JSON (diffable, byte-stable)."""
+    """Write the plotted numbers as sorted, indented JSON (diffable; byte-stable on one machine)."""
     text = json.dumps(to_jsonable(data), indent=1, sort_keys=True)
     path.write_text(text + "\n")
 

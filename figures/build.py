@@ -1,42 +1,50 @@
 """`infgrad figures` (and `python -m figures`): build every figure of the tutorial figures/README.md.
 
-Each figure is computed from theory/ (float64 numpy), drawn with matplotlib's Agg backend and saved
-as PNG + SVG with its plotted numbers beside it as JSON; the output is byte-stable run to run.
+Each figure is computed from theory/ and the figure computations beside this module (float64 numpy),
+drawn with matplotlib's Agg backend and saved as PNG + SVG with its plotted numbers beside it as
+JSON. Rebuilt on the same machine the files are byte-identical; on another machine the numbers agree
+within the tolerances of infgrad/tolerances.py.
 """
 from __future__ import annotations
 
 import argparse
-import importlib
 import time
 from pathlib import Path
+from typing import Callable
+
+from figures import lemma_figs, manifold_fig, penalty_gallery, slices_fig, theorem4_figs, theta_figs
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_OUT = HERE / "img"
+COMMITTED = HERE / "img"  # the copies committed with the project; `--out figures/img` refreshes them
+DEFAULT_OUT = Path("infgrad-figures")  # relative: a folder in the current directory, never the package
 
-# (file name, module in figures/, function-name prefix): the prefix names `<prefix>_compute`
-# and `<prefix>_draw` in that module. The order is the order of the lesson in figures/README.md.
-FIGURES: list[tuple[str, str, str]] = [
-    ("fig01_penalty_gallery", "penalty_gallery", "gallery"),
-    ("fig02_theorem4_intuition", "theorem4_figs", "intuition"),
-    ("fig03_theorem4_costs", "theorem4_figs", "costs"),
-    ("fig04_crossover_vs_gradient", "theorem4_figs", "crossover"),
-    ("fig05_theta_path", "theta_figs", "path"),
-    ("fig06_vae_slices", "slices_fig", "slices"),
-    ("fig07_lemma2_infinite_gradient", "lemma_figs", "lemma2"),
-    ("fig08_lemma3_gamma_star", "lemma_figs", "lemma3"),
-    ("fig09_outlier_manifold", "manifold_fig", "manifold"),
-    ("fig10_gradient_descent_theta", "theta_figs", "descent"),
-]
-NAMES = [name for name, _, _ in FIGURES]
+# file name -> (compute(quick) -> data, draw(data) -> Figure), in the order of the lesson
+FIGURES: dict[str, tuple[Callable, Callable]] = {
+    "fig01_penalty_gallery": (penalty_gallery.gallery_compute, penalty_gallery.gallery_draw),
+    "fig02_theorem4_intuition": (theorem4_figs.intuition_compute, theorem4_figs.intuition_draw),
+    "fig03_theorem4_costs": (theorem4_figs.costs_compute, theorem4_figs.costs_draw),
+    "fig04_crossover_vs_gradient": (theorem4_figs.crossover_compute, theorem4_figs.crossover_draw),
+    "fig05_theta_path": (theta_figs.path_compute, theta_figs.path_draw),
+    "fig06_vae_slices": (slices_fig.slices_compute, slices_fig.slices_draw),
+    "fig07_lemma2_infinite_gradient": (lemma_figs.lemma2_compute, lemma_figs.lemma2_draw),
+    "fig08_lemma3_gamma_star": (lemma_figs.lemma3_compute, lemma_figs.lemma3_draw),
+    "fig09_outlier_manifold": (manifold_fig.manifold_compute, manifold_fig.manifold_draw),
+    "fig10_gradient_descent_theta": (theta_figs.descent_compute, theta_figs.descent_draw),
+}
+NAMES = list(FIGURES)
+
+
+def full_name(name: str) -> str:
+    """The file name of a figure given as "fig06_vae_slices" or just "vae_slices"."""
+    for full in NAMES:
+        if name in (full, full.split("_", 1)[1]):
+            return full
+    raise ValueError(f"--only: unknown figure {name!r}; choose from {', '.join(NAMES)}")
 
 
 def figure_functions(name: str):
     """(compute, draw) for the figure called name (e.g. "fig06_vae_slices" or just "vae_slices")."""
-    for full, module_name, prefix in FIGURES:
-        if name in (full, full.split("_", 1)[1]):
-            module = importlib.import_module(f"figures.{module_name}")
-            return getattr(module, f"{prefix}_compute"), getattr(module, f"{prefix}_draw")
-    raise ValueError(f"--only: unknown figure {name!r}; choose from {', '.join(NAMES)}")
+    return FIGURES[full_name(name)]
 
 
 def build(names: list[str], out_dir: Path, dpi: int = 150, quick: bool = False, progress=print) -> dict:
@@ -45,8 +53,8 @@ def build(names: list[str], out_dir: Path, dpi: int = 150, quick: bool = False, 
 
     timings = {}
     for name in names:
-        compute, draw = figure_functions(name)
-        full = next(f for f, _, _ in FIGURES if name in (f, f.split("_", 1)[1]))
+        full = full_name(name)
+        compute, draw = FIGURES[full]
         start = time.perf_counter()
         # draw from exactly what the JSON file holds (inf/nan as strings), so the data file and the
         # picture can never disagree
@@ -61,17 +69,23 @@ def build(names: list[str], out_dir: Path, dpi: int = 150, quick: bool = False, 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                        help=f"output folder (default: {DEFAULT_OUT.relative_to(HERE.parent)}, the committed copies)")
+                        help=f"output folder (default: ./{DEFAULT_OUT}, in the current directory); "
+                             f"--out {COMMITTED.relative_to(HERE.parent)} refreshes the committed copies "
+                             "(from the repository root)")
     parser.add_argument("--only", action="append", metavar="NAME",
-                        help="build only this figure (repeatable): " + ", ".join(NAMES))
-    parser.add_argument("--dpi", type=int, default=150, help="PNG resolution (default 150)")
+                        help="build only this figure (repeatable; default: all): " + ", ".join(NAMES))
+    parser.add_argument("--dpi", type=int, default=150, help="PNG resolution (default: 150)")
     parser.add_argument("--quick", action="store_true",
-                        help="coarse grids and short runs, for a fast look; not for the committed copies")
+                        help="coarse grids and short runs, for a fast look; refused for the committed copies "
+                             "(default: off)")
 
 
 def run(args) -> int:
     if args.dpi < 20 or args.dpi > 1200:
         raise ValueError(f"--dpi must lie in [20, 1200], got {args.dpi}")
+    if args.quick and Path(args.out).resolve() == COMMITTED.resolve():
+        raise ValueError(f"--quick: the committed copies in {COMMITTED} are built at full resolution; "
+                         "drop --quick or choose another --out")
     names = args.only or NAMES
     for name in names:
         figure_functions(name)  # a bad --only fails before any work

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from theory import lemma2, lemma3
-from theory.slices import subspace_data
+from figures.slices import subspace_data
 from theory.vae_loss import affine_vae_loss_eq3
 
 D, R, KAPPA, N, SEED = 6, 2, 4, 50, 0  # the data of Figure 6: d = 6, on a random 2-D subspace
@@ -85,21 +85,41 @@ def lemma3_compute(quick: bool = False) -> dict:
     return {"log_gammas": log_gammas, "decoders": rows}
 
 
+def _math_number(value: float) -> str:
+    """Two significant digits in mathtext: 0.0033, or 3.3 \\times 10^{-5} instead of 3.3e-05."""
+    text = f"{value:.2g}"
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    return f"{mantissa} \\times 10^{{{int(exponent)}}}"
+
+
 def lemma3_draw(data: dict):
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.2, 3.8))
+    fig, ax = plt.subplots(figsize=(8.6, 3.8))
     gammas = np.exp(np.asarray(data["log_gammas"]))
     colors = ["#7f8c8d", "#2471a3", "#c0392b"]
     for color, row in zip(colors, data["decoders"]):
         ax.semilogx(gammas, row["losses"], color=color, lw=1.6, label=row["label"])
         ax.plot(row["gamma_star"], row["loss_at_gamma_star"], "*", ms=11, color=color, mec="k", mew=0.5)
-        ax.annotate(f"$\\gamma^* = {row['gamma_star']:.2g}$", (row["gamma_star"], row["loss_at_gamma_star"]),
+        ax.annotate(f"$\\gamma^* = {_math_number(row['gamma_star'])}$",
+                    (row["gamma_star"], row["loss_at_gamma_star"]),
                     textcoords="offset points", xytext=(4, -12), fontsize=7.5, color=color)
     low = min(r["loss_at_gamma_star"] for r in data["decoders"])
-    ax.set_ylim(low - 5, low + 60)
+    ax.set_ylim(low - 8, low + 60)
     ax.set(xlabel="$\\gamma$ (decoder variance)", ylabel="Eq. (3), decoder and encoder fixed",
-           title="Lemma 3: $\\gamma^*$ = mean squared error / $d$ (Eq. 16)\nbetter decoder: smaller $\\gamma^*$, lower and sharper minimum")
-    ax.legend(frameon=False, loc="upper right", fontsize=7)
+           title="Lemma 3: $\\gamma^*$ = mean squared error / $d$ (Eq. 16)\n"
+                 "better decoder: smaller $\\gamma^*$, lower minimum, same shape")
+    fitted = ("decoder and encoder: the optimal affine VAE\n(pPCA) at $\\gamma = \\gamma_0$, then frozen\n"
+              "while $\\gamma$ varies along the axis")
+    legend = ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5,
+                       alignment="left", title=fitted)
+    legend.get_title().set_fontsize(7.5)
+    # on a log-gamma axis every curve is L(gamma*) + d (e^(-t) + t - 1) with t = log(gamma / gamma*):
+    # one shape, shifted, so the minima are no sharper here (only in gamma itself, d / gamma*^2)
+    ax.text(0.98, 0.04, "with $t = \\log(\\gamma / \\gamma^*)$, every curve is\n"
+            "$L(\\gamma^*) + d\\,(e^{-t} + t - 1)$: one shape, shifted",
+            transform=ax.transAxes, ha="right", va="bottom", fontsize=7.5)
     fig.tight_layout()
     return fig

@@ -1,18 +1,18 @@
 """Figure 9 (main-text Figure 1): outlier screening needs the sparse (1-latent) representation.
-All numbers come from theory/manifold.py."""
+All numbers come from figures/outlier_curve.py."""
 from __future__ import annotations
 
 import numpy as np
 
-from theory import manifold
+from figures import outlier_curve
 
 
 def manifold_compute(quick: bool = False) -> dict:
     """The samples, the arc, PCA-2 / PCA-1 / curve-model errors on inliers and outliers."""
-    screening = manifold.outlier_screening(n_inliers=60, n_outliers=20, seed=0)
-    arc_angles = np.linspace(manifold.ARC_START, manifold.ARC_END, 60 if quick else 200)
-    screening["arc"] = manifold.curve_decode(arc_angles)
-    mean, U = manifold.pca_fit(screening["inliers"], 1)
+    screening = outlier_curve.outlier_screening(n_inliers=60, n_outliers=20, seed=0)
+    arc_angles = np.linspace(outlier_curve.ARC_START, outlier_curve.ARC_END, 60 if quick else 200)
+    screening["arc"] = outlier_curve.curve_decode(arc_angles)
+    mean, U = outlier_curve.pca_fit(screening["inliers"], 1)
     screening["pca1_line"] = mean[:, None] + U * np.array([[-1.2, 1.2]])
     return screening
 

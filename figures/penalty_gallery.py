@@ -56,7 +56,9 @@ def gallery_draw(data: dict):
               "$c \\to 0$ limit of $\\log(u + c)$", fontsize=7.5, color=COLORS["log"])
     ax_h.legend(loc="lower right", frameon=False, fontsize=6.5)
     ax_d.set(xlabel="$u$", ylabel="$h'(u)$", title="(b) gradient near zero: bounded or not")
-    ax_d.text(1.5e-8, 0.12, "$\\mathcal{I}[u>0]$: $h' = 0$ for $u > 0$,\na jump (infinite slope) at 0",
+    # the two slopes at zero of the lesson: the limiting slope lim h'(u) and the difference quotient
+    ax_d.text(1.5e-8, 0.12, "$\\mathcal{I}[u>0]$: $h'(u) = 0$ for $u > 0$ (limiting slope 0);\n"
+              "its jump at 0 makes $(h(u) - h(0))/u = 1/u$ unbounded",
               fontsize=7.5, color=COLORS["indicator"])
     ax_d.legend(loc="upper right", frameon=False, fontsize=6.5)
     fig.tight_layout()

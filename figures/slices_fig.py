@@ -1,15 +1,15 @@
 """Figure 6 (main-text Figure 3): 1-D slices through the linear VAE's loss, Eq. (3), with the optimal
-sparse representation at s = 0, for gamma in {1, 1e-1, 1e-2, 1e-3}. Numbers from theory/slices.py."""
+sparse representation at s = 0, for gamma in {1, 1e-1, 1e-2, 1e-3}. Numbers from figures/slices.py."""
 from __future__ import annotations
 
 import numpy as np
+
+from figures.slices import slice_study
 
 GAMMAS = (1.0, 1e-1, 1e-2, 1e-3)
 
 
 def slices_compute(quick: bool = False) -> dict:
-    from theory.slices import slice_study
-
     study = slice_study(gammas=GAMMAS, grid_size=121 if quick else 401)
     study.pop("X")
     return study

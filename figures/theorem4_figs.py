@@ -96,6 +96,17 @@ def _finite(value) -> float | None:
     return None if isinstance(value, str) else float(value)
 
 
+def _slope_at_zero(row: dict) -> str:
+    """The title line giving h'(0+), the difference quotient (h(u) - h(0))/u as u -> 0+ (the lesson's
+    notation, Penalty.grad_at_zero); where the limiting slope lim h'(u) differs (the indicator: its
+    jump makes the quotient 1/u, its flat part makes h' = 0), both are named."""
+    gz = row["grad_at_zero"]
+    slope = "$h'(0^+) = " + ("\\infty" if gz == "inf" else f"{float(gz):g}") + "$"
+    if row["name"] == "indicator":
+        slope += ", but $h'(u) \\to 0$"
+    return slope
+
+
 def costs_draw(data: dict):
     import matplotlib.pyplot as plt
 
@@ -114,24 +125,28 @@ def costs_draw(data: dict):
             ax.axhline(sparse, color="k", ls="--", lw=1, label="$\\theta = 1$, Eq. (23)")
         star = _finite(row["crossover_eps"])
         if star is not None and 0 < star < np.inf:
-            ax.axvspan(eps[0], star, color="#f5b7b1", alpha=0.5, lw=0, label="non-sparse optimum")
+            ax.axvspan(eps[0], star, color="#f5b7b1", alpha=0.5, lw=0,
+                       label="$\\theta = 0$ cheaper than $\\theta = 1$")
             ax.axvline(star, color="#c0392b", lw=0.8)
-            ax.text(star, 0.95, f" $\\epsilon^*={star:.3g}$", transform=ax.get_xaxis_transform(),
-                    fontsize=7, va="top", color="#c0392b")
+            # left of the line, at the top: every cost curve rises with eps, so that corner stays
+            # clear of the curve, and the label never runs past the panel's right edge
+            ax.text(star, 0.96, f"$\\epsilon^* = {star:.3g}$ ", transform=ax.get_xaxis_transform(),
+                    fontsize=7, ha="right", va="top", color="#c0392b",
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 0.8})
         # Section 8.3 puts the data in the unit square: eps > 1 leaves the theorem's setting
         ax.axvspan(1.0, eps[-1], facecolor="none", edgecolor="0.7", hatch="//", lw=0,
                    label="$\\epsilon > 1$: data outside $[0,1]^2$")
-        gz = row["grad_at_zero"]
-        slope = "\\infty" if gz == "inf" else f"{float(gz):g}"
-        ax.set_title(row["label"] + "\n$h'(0^+) = " + slope + "$", fontsize=8.5)
+        ax.set_title(row["label"] + "\n" + _slope_at_zero(row), fontsize=8.5)
         ax.set_xlim(eps[0], eps[-1])
     axes.flat[0].legend(loc="upper left", frameon=False, fontsize=6.5)
     axes.flat[4].legend(loc="upper left", frameon=False, fontsize=6.5)
-    note_panel(axes.flat[-1], ("Red band: the eps below which the\nnon-sparse theta = 0 solution is\ncheaper, although theta = 1\n"
+    note_panel(axes.flat[-1], ("h'(0+) in the titles: the difference\nquotient (h(u) - h(0))/u as u -> 0+.\n"
+            "The limiting slope lim h'(u) agrees,\nexcept for the indicator (0).\n\n"
+            "Red band: the eps below which the\nnon-sparse theta = 0 solution is\ncheaper, although theta = 1\n"
             "reconstructs with ONE latent row.\n\nlog and the indicator: no band.\n"
             "sqrt: unbounded h'(0+), still a\nband: h(eps^2) = eps -> 0 as well.\n\n"
             "Hatched: eps > 1, the data leave the\nunit square of Theorem 4's setting.\n"
-            "eps* > 1 (sqrt, u, sqrt(u+c) - sqrt(c)):\nnon-sparse at EVERY eps <= 1."))
+            "eps* > 1 (sqrt, u, sqrt(u+c) - sqrt(c)):\ntheta = 0 cheaper at EVERY eps <= 1."))
     for ax in axes[1]:
         ax.set_xlabel("$\\epsilon$ (data inside the $\\epsilon$-square)")
     for ax in axes[:, 0]:
@@ -163,31 +178,53 @@ def crossover_compute(quick: bool = False) -> dict:
     return out
 
 
+def _crossover_curves(ax, data: dict, marker_size: float) -> None:
+    """The three families' eps* against h'(0+), sqrt's eps* (dotted) and the closed-form circles.
+    sqrt(u + c) - sqrt(c) gets markers and the top layer: its eps* lies in the hatched band, on
+    sqrt's dotted line, which it meets as c -> 0."""
+    for name in ("log_shift", "ratio", "sqrt_shift"):
+        fam = data[name]
+        marker = {"sqrt_shift": "D"}.get(name)
+        ax.loglog(fam["grad_at_zero"], fam["crossover_eps"], "-", color=COLORS[name], lw=1.8, marker=marker,
+                  ms=marker_size, markevery=4, zorder=4 if name == "sqrt_shift" else 3, label=fam["label"])
+    ax.loglog(data["log_shift"]["grad_at_zero"], data["log_shift"]["closed_form"], "o", mfc="none",
+              color=COLORS["log_shift"], ms=4, zorder=3, label="closed form for $\\log(u+c)$")
+    ax.axhline(data["sqrt_crossover"], color=COLORS["sqrt"], ls=":", lw=1.4, zorder=2,
+               label="$\\sqrt{u}$ ($h'(0^+) = \\infty$): $\\epsilon^*$ stays")
+
+
+def _outside_unit_square(ax, top: float) -> None:
+    """Hatch eps* > 1 under the curves: Section 8.3 puts the data in the unit square, so above
+    eps* = 1 theta = 0 is the cheaper solution at every admissible eps."""
+    ax.axhspan(1.0, top, facecolor="none", edgecolor="0.8", hatch="//", lw=0, zorder=0,
+               label="$\\epsilon^* > 1$: $\\theta = 0$ cheaper at every $\\epsilon \\leq 1$")
+
+
 def crossover_draw(data: dict):
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.2, 3.9))
-    for name in ("log_shift", "ratio", "sqrt_shift"):
-        fam = data[name]
-        ax.loglog(fam["grad_at_zero"], fam["crossover_eps"], "-", color=COLORS[name], lw=1.8,
-                  label=fam["label"])
-    ax.loglog(data["log_shift"]["grad_at_zero"], data["log_shift"]["closed_form"], "o", mfc="none",
-              color=COLORS["log_shift"], ms=4, label="closed form for $\\log(u+c)$")
-    ax.axhline(data["sqrt_crossover"], color=COLORS["sqrt"], ls=":", lw=1.2,
-               label="$\\sqrt{u}$ ($h'(0^+) = \\infty$): $\\epsilon^*$ stays")
+    fig, (ax, ax_zoom) = plt.subplots(1, 2, figsize=(10, 3.9), gridspec_kw={"width_ratios": [1.6, 1]})
+    _crossover_curves(ax, data, marker_size=3.5)
     ax.set(xlabel="$h'(0^+)$ (= $1/c$ for $\\log(u+c)$ and $u/(u+c)$, $1/(2\\sqrt{c})$ for $\\sqrt{u+c}-\\sqrt{c}$)",
-           ylabel="crossover $\\epsilon^*$ (non-sparse optimum below)",
-           title="Fig. 4: the failure region shrinks as $h'(0^+)$ grows")
+           ylabel="crossover $\\epsilon^*$ ($\\theta = 0$ cheaper below)",
+           title="(a) the failure region shrinks as $h'(0^+)$ grows")
     ax.text(0.03, 0.05, "$\\log u$ and $\\mathcal{I}[u>0]$: $\\epsilon^* = 0$ (no failure region)",
             transform=ax.transAxes, fontsize=7.5, color=COLORS["log"])
-    # Section 8.3 puts the data in the unit square: above eps* = 1 the crossover leaves that setting,
-    # and theta = 0 is the cheaper solution at every admissible eps
     bottom, top = ax.get_ylim()
-    ax.axhspan(1.0, top, facecolor="none", edgecolor="0.7", hatch="//", lw=0)
-    ax.text(0.98, np.sqrt(top), "$\\epsilon^* > 1$: non-sparse at every $\\epsilon \\leq 1$ (data in $[0,1]^2$)",
-            transform=ax.get_yaxis_transform(), fontsize=7, ha="right", va="center", color="0.3",
-            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.9, "pad": 1.0})
+    _outside_unit_square(ax, top)
     ax.set_ylim(bottom, top)
     ax.legend(loc="lower left", bbox_to_anchor=(0.0, 0.1), frameon=False, fontsize=7)
+
+    # (b) the band eps* > 1 of (a) on a linear axis, where the three families' large-c ends and
+    # all of sqrt(u + c) - sqrt(c) lie; same colours and markers as (a)
+    _crossover_curves(ax_zoom, data, marker_size=4.5)
+    ax_zoom.set_yscale("linear")
+    high = max(float(np.max(data[name]["crossover_eps"])) for name in ("log_shift", "ratio", "sqrt_shift"))
+    grads = np.asarray(data["sqrt_shift"]["grad_at_zero"])
+    ax_zoom.set(xlim=(grads.min() / 2, grads.max() * 2), ylim=(1.0, 1.05 * high), xlabel="$h'(0^+)$",
+                ylabel="crossover $\\epsilon^*$ (linear axis)", title="(b) the band $\\epsilon^* > 1$ of (a)")
+    ax_zoom.annotate(f"$\\sqrt{{u}}$: $\\epsilon^* = {data['sqrt_crossover']:.3g}$",
+                     (grads.max(), data["sqrt_crossover"]), textcoords="offset points", xytext=(0, -12),
+                     ha="right", fontsize=7, color=COLORS["sqrt"])
     fig.tight_layout()
     return fig

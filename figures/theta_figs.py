@@ -1,12 +1,13 @@
 """Figures 5 and 10: Theorem 4's decoder (20) between its endpoints. Fig. 5: the cost along theta,
 minimized over Z with zero reconstruction; Fig. 10: projected Adam on (Z, theta) under each h.
-Numbers from theory/theta_path.py (built on theory/theorem4.py)."""
+Numbers from figures/theta_path.py (built on theory/theorem4.py)."""
 from __future__ import annotations
 
 import numpy as np
 
-from figures._common import COLORS, figure_penalties, note_panel
-from theory import penalties, theorem4, theta_path
+from figures._common import COLORS, figure_penalties
+from figures import theta_path
+from theory import penalties, theorem4
 from theory.objective import active_rows
 
 C, N, SEED = 0.7, 32, 0
@@ -32,8 +33,35 @@ def _num(value) -> float:
     return float(value)  # "inf"/"-inf" strings from the JSON file become floats
 
 
+# logit-axis ticks: 1 - 10^-2 and 1 - 10^-5 sit far enough apart to keep their labels apart
+PATH_TICKS = (1e-2, 0.5, 1 - 1e-2, 1 - 1e-5)
+PATH_TICK_LABELS = ("$10^{-2}$", "$\\frac{1}{2}$", "$1 - 10^{-2}$", "$1 - 10^{-5}$")
+
+
+def _path_legend(ax, eps: float) -> None:
+    """The legend of every panel (drawn once, in the spare panel) above the note on the plateau."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [Line2D([], [], color="0.3", lw=1.6, label="$0 < \\theta < 1$: cheapest exact $Z$"),
+               Line2D([], [], color="k", ls=":", lw=1, label="$\\theta = 0$ (Eq. 24)"),
+               Line2D([], [], color="k", ls="--", lw=1, label="$\\theta = 1$ (Eq. 23)"),
+               Patch(color="0.85", lw=0, label="several roots per sample:\nan upper bound"),
+               Line2D([], [], ls="none", marker="*", ms=10, color="#c0392b", mec="k", mew=0.5,
+                      label="global minimum over $\\theta$")]
+    ax.axis("off")
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, 1.08), frameon=False, fontsize=7)
+    ax.text(0.0, 0.0, (f"Cost (1/2) sum_k h(u_k), eps = {eps:g}.\n"
+            "Toward theta = 1 the codes grow like\neps / (1 - theta): a wall. Where the\n"
+            "curve drops just before theta = 1, it\nlands on a plateau ABOVE the theta = 1\n"
+            "cost (a second branch of codes, with\nu_2 = O(1)); only at theta = 1 exactly\n"
+            "does z_2 drop to 0."),
+            transform=ax.transAxes, fontsize=7, va="bottom")
+
+
 def path_draw(data: dict):
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
     theta = np.asarray(data["theta"])
     inner = slice(1, len(theta) - 1)
@@ -43,15 +71,15 @@ def path_draw(data: dict):
     for ax, row in zip(axes.flat, data["costs"]):
         cost = np.array([_num(v) for v in row["cost"]])
         color = COLORS[row["name"]]
-        ax.plot(theta[inner], cost[inner], color=color, lw=1.6, label="$0 < \\theta < 1$")
+        ax.plot(theta[inner], cost[inner], color=color, lw=1.6)
         ax.set_xscale("logit")
-        ax.axhline(cost[0], color="k", ls=":", lw=1, label="$\\theta = 0$ (Eq. 24)")
+        ax.axhline(cost[0], color="k", ls=":", lw=1)
         if np.isfinite(cost[-1]):
-            ax.axhline(cost[-1], color="k", ls="--", lw=1, label="$\\theta = 1$ (Eq. 23)")
+            ax.axhline(cost[-1], color="k", ls="--", lw=1)
         else:
             ax.text(0.97, 0.12, "$\\theta = 1$: $-\\infty$", transform=ax.transAxes, ha="right", fontsize=7.5)
         if multi.any():
-            ax.axvspan(theta[inner][multi][0], hi, color="0.85", lw=0, label="several roots per sample")
+            ax.axvspan(theta[inner][multi][0], hi, color="0.85", lw=0)
         best = row["argmin_theta"]
         y_best = np.nanmin(cost) if np.isfinite(np.nanmin(cost)) else None
         x_best = lo if best == 0.0 else (hi if best == 1.0 else best)
@@ -63,12 +91,9 @@ def path_draw(data: dict):
         ax.set_ylim(finite.min() - 0.1 * span - 1e-9, top + 0.1 * span + 1e-9)
         ax.set_xlim(lo, hi)
         ax.set_title(f"{row['label']}: best $\\theta = {best:g}$", fontsize=8.5)
-    axes.flat[0].legend(loc="upper left", frameon=False, fontsize=6.5)
-    note_panel(axes.flat[-1], ("Cost (1/2) sum_k h(u_k) of the best zero-\nreconstruction Z at each theta "
-            f"(eps = {data['eps']:g}).\nRed star: global minimum over theta.\n\n"
-            "Near theta = 1 the codes blow up like\neps / (1 - theta) (a wall), then at\n"
-            "theta = 1 exactly z2 is free and set to 0:\nthe sparse solution is an isolated\n"
-            "point, cheaper only for log and the\nindicator."))
+    ax.set_xticks(PATH_TICKS, PATH_TICK_LABELS)  # shared x: sets every panel's ticks
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    _path_legend(axes.flat[-1], data["eps"])
     for ax in axes[1]:
         ax.set_xlabel("$\\theta$ (logit scale)")
     fig.tight_layout()
@@ -113,25 +138,45 @@ def descent_compute(quick: bool = False) -> dict:
     return out
 
 
+# (line style, marker, filled marker) per penalty: log(u + c) and u/(u + c) follow nearly the same
+# path (their smaller rows agree within 0.14 decades), so u/(u + c) is dashed with filled squares
+# over a thick solid log(u + c) with hollow circles; the markers are staggered per penalty so that
+# coinciding curves still show each one's markers
+DESCENT_STYLE = {"log": ("-", None, False), "sqrt": ("-", None, False), "log_shift": ("-", "o", False),
+                 "ratio": ((0, (4, 2)), "s", True), "linear": ("-", "^", False)}
+
+
+def _descent_line(ax, k: int, run: dict, x, y) -> None:
+    linestyle, marker, filled = DESCENT_STYLE[run["name"]]
+    color = COLORS[run["name"]]
+    ax.plot(x, y, color=color, ls=linestyle, lw=2.4 if run["name"] == "log_shift" else 1.4, marker=marker,
+            mfc=color if filled else "white", ms=4, markevery=(3 * k, 15), label=run["label"])
+
+
 def descent_draw(data: dict):
     import matplotlib.pyplot as plt
 
-    titles = {"near_sparse": "start near the sparse solution ($\\theta_0 = 0.9$)",
-              "half_way": "start half way ($\\theta_0 = 0.5$, zero reconstruction)"}
-    fig, axes = plt.subplots(2, 3, figsize=(11, 5.2))
-    for row, (init_name, runs) in enumerate(data["runs"].items()):
+    titles = {"near_sparse": "(a) start near the sparse solution, $\\theta_0 = 0.9$",
+              "half_way": "(b) start half way, $\\theta_0 = 0.5$, exact reconstruction"}
+    row_tol, eps = data["row_tol"], data["eps"]
+    threshold = f"RMS $\\sqrt{{u_k}} > {row_tol:g}$, {row_tol / eps:.0%} of $\\epsilon$"
+    fig, axes = plt.subplots(2, 3, figsize=(12, 5.6))
+    for row, init_name in enumerate(titles):  # a fixed order: the JSON file stores its keys sorted
         ax_t, ax_r, ax_a = axes[row]
-        for k, run in enumerate(runs):
-            color = COLORS[run["name"]]
+        for k, run in enumerate(data["runs"][init_name]):
             step = np.asarray(run["step"])
-            ax_t.plot(step, run["theta"], color=color, lw=1.5, label=run["label"])
+            _descent_line(ax_t, k, run, step, run["theta"])
             rms = np.asarray(run["row_rms"])
-            ax_r.semilogy(step, np.maximum(rms.min(axis=1), 1e-30), color=color, lw=1.5)
-            ax_a.plot(step, np.asarray(run["active_rows"]) + 0.04 * (k - 2), color=color, lw=1.5)
+            _descent_line(ax_r, k, run, step, np.maximum(rms.min(axis=1), 1e-30))
+            # offsets keep the integer counts of the five penalties apart
+            _descent_line(ax_a, k, run, step, np.asarray(run["active_rows"]) + 0.04 * (k - 2))
         ax_t.set(ylim=(-0.05, 1.05), ylabel="$\\theta$", title=titles[init_name])
-        ax_r.axhline(data["row_tol"], color="k", ls=":", lw=1)
-        ax_r.set(ylabel="RMS of the smaller row of $Z$ (floor $10^{-30}$)", title="smaller latent row (dotted: 1% of $\\epsilon$)")
-        ax_a.set(ylim=(0.5, 2.5), yticks=[1, 2], ylabel="active latent rows", title="active rows")
+        ax_r.set_yscale("log")
+        ax_r.axhline(row_tol, color="k", ls=":", lw=1)
+        ax_r.set(ylabel="RMS $\\sqrt{u_k}$ (floor $10^{-30}$)",
+                 title=f"smaller latent row of $Z$ (dotted: {row_tol:g})")
+        ax_a.set(ylim=(0.5, 2.5), yticks=[1, 2], ylabel="active latent rows")
+        ax_a.set_title(f"active rows: {threshold}", fontsize=9)
     for ax in axes[1]:
         ax.set_xlabel("Adam step")
     axes[0, 0].legend(loc="center right", frameon=False, fontsize=7)

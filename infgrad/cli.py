@@ -2,7 +2,8 @@
 
 Each subcommand lives in its own module, which provides `add_arguments(parser)` and
 `run(args) -> int`. Only the chosen module is imported, so `infgrad verify` never loads torch.
-A `ValueError` or `OSError` raised by a subcommand becomes one line on stderr and exit status 2.
+A `ValueError`, `OSError` (as "path: problem", without the "[Errno N]" prefix) or `MemoryError`
+raised by a subcommand becomes one line on stderr and exit status 2.
 """
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import importlib
 import sys
 
 SUBCOMMANDS = {
-    "verify": ("theory.verify", "numerical checks of Lemma 2, Lemma 3 and Theorem 4 (Eq. 11-25)"),
+    "verify": ("infgrad.verify", "numerical checks of Lemma 2, Lemma 3 and Theorem 4 (Eq. 11-25)"),
     "figures": ("figures.build", "draw every figure of the tutorial (figures/README.md)"),
+    "lessons": ("lessons.build", "build the lessons (lessons/) into student and teacher notebooks"),
     "outlier": ("experiments.outlier.run", "Table 1: FashionMNIST inliers vs MNIST outliers"),
     "celeba": ("experiments.celeba.run", "Figure 4: learned gamma vs gamma fixed at gamma*"),
     "manifold": ("experiments.manifold.run",
@@ -37,6 +39,17 @@ def _build_parser(chosen: str | None) -> argparse.ArgumentParser:
     return parser
 
 
+def describe_error(err: Exception) -> str:
+    """The one line for an error: an OSError names its path(s) and the problem in words (not
+    "[Errno 2] No such file or directory: 'x'"); a MemoryError says so; anything else as it is."""
+    if isinstance(err, OSError) and err.strerror:
+        paths = [str(p) for p in (err.filename, err.filename2) if p is not None]
+        return f"{' -> '.join(paths)}: {err.strerror}" if paths else err.strerror
+    if isinstance(err, MemoryError):
+        return f"out of memory{': ' + str(err) if str(err) else ''}"
+    return str(err)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     chosen = next((a for a in argv if not a.startswith("-")), None)
@@ -54,8 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         # The reader went away (`infgrad verify | head`): stop quietly, as Unix tools do.
         sys.stderr.close()
         return 141
-    except (ValueError, OSError) as err:
-        print(f"infgrad {args.command}: error: {err}", file=sys.stderr)
+    except (ValueError, OSError, MemoryError) as err:
+        print(f"infgrad {args.command}: error: {describe_error(err)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"infgrad {args.command}: interrupted", file=sys.stderr)

@@ -27,6 +27,61 @@ def _sq(vector) -> sp.Expr:
     return sum(entry**2 for entry in vector)
 
 
+# The formulas the steps confirm, one function each, so that a wrong one can be fed to a step
+# (tests/proofs_mutations.py) and the step seen to fail.
+
+def affine_error_closed_form(x, W, mu, b, s) -> sp.Expr:
+    """Claimed E_q||x - W z - b||^2 for z ~ N(mu, diag(s)^2): ||x - W mu - b||^2 + sum_k ||w_k||^2 s_k^2."""
+    return _sq(x - W * mu - b) + sum(_sq(W[:, k]) * s[k] ** 2 for k in range(W.shape[1]))
+
+
+def s_terms(norm_sq_w, v):
+    """The v_k = s_k^2 terms of (3) for one latent k: ||w_k||^2 v / gamma + v - log v."""
+    return norm_sq_w * v / gamma + v - sp.log(v)
+
+
+def sigma_sq_star(norm_sq_w) -> sp.Expr:
+    """Claimed minimizer of `s_terms` in v = s_k^2: gamma / (gamma + ||w_k||^2)."""
+    return gamma / (gamma + norm_sq_w)
+
+
+def eq11_log_term(norm_sq_w) -> sp.Expr:
+    """The term of (11) for one column of W: log(gamma + ||w_k||^2)."""
+    return sp.log(gamma + norm_sq_w)
+
+
+def eq11_per_sample(residual, mu_sq, norm_sq_w, d) -> sp.Expr:
+    """Claimed (11) for one sample: ||x - W mu - b||^2/gamma + sum_k log(gamma + ||w_k||^2) + ||mu||^2
+    + (d - kappa) log gamma, kappa = len(norm_sq_w)."""
+    kappa = len(norm_sq_w)
+    return residual / gamma + sum(eq11_log_term(w) for w in norm_sq_w) + mu_sq + (d - kappa) * sp.log(gamma)
+
+
+def error_term(a) -> sp.Expr:
+    """The reconstruction term of (11), a residual a over the decoder variance: a / gamma."""
+    return a / gamma
+
+
+def omega_of_column(column) -> sp.Expr:
+    """Claimed omega_k of (14): the norm ||w_k||_2 (the text prints ||w_k||_2^2)."""
+    return sp.sqrt(_sq(column))
+
+
+def eq14_row_term(u, energy) -> sp.Expr:
+    """One row of (14) in u = omega_k^2: log(omega_k^2) + (1/n)||z_k||^2 / omega_k^2."""
+    return sp.log(u) + energy / u
+
+
+def eq15_cost(row_energies) -> sp.Expr:
+    """(15): sum_k log((1/n)||z_k||^2)."""
+    return sum(sp.log(r) for r in row_energies)
+
+
+def closing_expression(a, b, c) -> sp.Expr:
+    """The expression closing 8.1: a / gamma + log(b + gamma) + c log gamma."""
+    return error_term(a) + sp.log(b + gamma) + c * sp.log(gamma)
+
+
 @step(
     STEPS,
     equations="(3), affine decoder",
@@ -44,14 +99,9 @@ def affine_reconstruction_expectation():
     noise = list(sp.symbols(f"eps1:{kappa + 1}", real=True))
     z = mu + sp.Matrix([s[k] * noise[k] for k in range(kappa)])
     expectation = gaussian_expectation(_sq(x - W * z - b), noise)
-    closed_form = _sq(x - W * mu - b) + sum(_sq(W[:, k]) * s[k] ** 2 for k in range(kappa))
+    closed_form = affine_error_closed_form(x, W, mu, b, s)
     require_zero(expectation - closed_form, "expected reconstruction error")
     return proved("the noise adds sum_k ||w_k||^2 s_k^2 to the residual; cross terms have mean 0")
-
-
-def _s_terms(norm_sq_w, v):
-    """The v_k = s_k^2 terms of (3) for one latent k: ||w_k||^2 v / gamma + v - log v."""
-    return norm_sq_w * v / gamma + v - sp.log(v)
 
 
 @step(
@@ -63,11 +113,11 @@ def _s_terms(norm_sq_w, v):
 def sigma_k_minimizer():
     v = sp.Symbol("v", positive=True)
     norm_sq_w = sp.Symbol("omega_sq", nonnegative=True)  # ||w_k||^2
-    f = _s_terms(norm_sq_w, v)
+    f = s_terms(norm_sq_w, v)
     stationary = sp.solve(sp.diff(f, v), v)
     require(len(stationary) == 1, "one stationary point in v > 0")
     v_star = stationary[0]
-    require_zero(v_star - gamma / (gamma + norm_sq_w), "minimizer gamma/(gamma+||w_k||^2)")
+    require_zero(v_star - sigma_sq_star(norm_sq_w), "minimizer gamma/(gamma+||w_k||^2)")
     curvature = sp.factor(sp.diff(f, v, 2).subs(v, v_star))
     require_zero(curvature - ((gamma + norm_sq_w) / gamma) ** 2, "second derivative at v*")
     require(curvature.is_positive, "second-order condition f''(v*) > 0")
@@ -92,17 +142,13 @@ def eq11_and_dropped_constant():
     mu_sq = sp.symbols("m1:3", nonnegative=True)  # ||mu_i||^2
     for kappa in (1, 2, 3):
         norm_sq_w = sp.symbols(f"omega_sq1:{kappa + 1}", positive=True)
-        v_star = [gamma / (gamma + w) for w in norm_sq_w]
+        v_star = [sigma_sq_star(w) for w in norm_sq_w]
         eq3 = sum(
-            residual[i] / gamma + d * sp.log(gamma) + mu_sq[i]
-            + sum(_s_terms(norm_sq_w[k], v_star[k]) for k in range(kappa))
+            error_term(residual[i]) + d * sp.log(gamma) + mu_sq[i]
+            + sum(s_terms(norm_sq_w[k], v_star[k]) for k in range(kappa))
             for i in range(n)
         ) / n
-        eq11 = sum(
-            residual[i] / gamma + sum(sp.log(gamma + w) for w in norm_sq_w) + mu_sq[i]
-            + (d - kappa) * sp.log(gamma)
-            for i in range(n)
-        ) / n
+        eq11 = sum(eq11_per_sample(residual[i], mu_sq[i], norm_sq_w, d) for i in range(n)) / n
         require_zero(eq3 - eq11 - kappa, f"min_s (3) - (11) = kappa for kappa = {kappa}")
     return proved(
         "min_s (3) - (11) = kappa exactly (kappa = 1, 2, 3)",
@@ -118,8 +164,8 @@ def eq11_and_dropped_constant():
 )
 def limit_eq12():
     a = sp.Symbol("a", positive=True)
-    require(sp.limit(a / gamma, gamma, 0, "+") == sp.oo, "a/gamma -> oo for a > 0")
-    require(sp.limit(sp.Integer(0) / gamma, gamma, 0, "+") == 0, "0/gamma -> 0")
+    require(sp.limit(error_term(a), gamma, 0, "+") == sp.oo, "a/gamma -> oo for a > 0")
+    require(sp.limit(error_term(sp.Integer(0)), gamma, 0, "+") == 0, "0/gamma -> 0")
     return proved(
         "lim = oo (a > 0), 0 (a = 0): the indicator I_oo of the residual x - W mu - b",
         note="Eq. (12): I_oo is defined on u but applied to the statement x = W mu + b; "
@@ -135,8 +181,8 @@ def limit_eq12():
 )
 def limit_eq13_square_case():
     norm_sq_w = sp.Symbol("omega_sq", positive=True)
-    require(sp.limit(sp.log(gamma + norm_sq_w), gamma, 0, "+") == sp.log(norm_sq_w), "limit")
-    require(sp.limit(sp.log(gamma), gamma, 0, "+") == -sp.oo, "zero column")
+    require(sp.limit(eq11_log_term(norm_sq_w), gamma, 0, "+") == sp.log(norm_sq_w), "limit")
+    require(sp.limit(eq11_log_term(0), gamma, 0, "+") == -sp.oo, "zero column")
     return proved("limit log ||w_k||^2 for ||w_k|| > 0; -oo for a zero column, as h = log at 0")
 
 
@@ -150,9 +196,11 @@ def reparameterization_eq13_to_eq14():
     dim, n = 2, 3
     W = sp.Matrix(dim, dim, lambda j, k: sp.Symbol(f"W{j + 1}{k + 1}", real=True))
     mu = sp.Matrix(dim, n, lambda k, i: sp.Symbol(f"mu{k + 1}_{i + 1}", real=True))
-    norms = [sp.sqrt(_sq(W[:, k])) for k in range(dim)]
+    norms = [omega_of_column(W[:, k]) for k in range(dim)]
     W_unit = W * sp.diag(*[1 / r for r in norms])
     Z = sp.diag(*norms) * mu
+    for k in range(dim):  # Theta: unit columns (any omega keeps W~ z = W mu; this pins omega down)
+        require_zero(_sq(W_unit[:, k]) - 1, f"column {k + 1} of W~ has unit norm")
     require_zero((W_unit * Z - W * mu).norm() ** 2, "W~ z = W mu (same reconstruction)")
     eq13 = sum(
         sum(sp.log(_sq(W[:, k])) for k in range(dim)) + _sq(mu[:, i]) for i in range(n)
@@ -190,7 +238,7 @@ def reparameterization_eq13_to_eq14():
 def omega_minimizer_eq15():
     u = sp.Symbol("u", positive=True)  # omega_k^2
     s = sp.Symbol("s", positive=True)  # (1/n)||z_k||^2
-    f = sp.log(u) + s / u
+    f = eq14_row_term(u, s)
     stationary = sp.solve(sp.diff(f, u), u)
     require(stationary == [s], "single stationary point omega^2 = (1/n)||z_k||^2")
     curvature = sp.diff(f, u, 2).subs(u, s)
@@ -218,8 +266,8 @@ def column_norm_constraint_eq15():
     t = sp.Symbol("t", positive=True)
     kappa = 3
     rows_sq = sp.symbols(f"s1:{kappa + 1}", positive=True)  # (1/n)||z_k||^2
-    cost = sum(sp.log(r) for r in rows_sq)
-    rescaled = sum(sp.log(r / t**2) for r in rows_sq)
+    cost = eq15_cost(rows_sq)
+    rescaled = eq15_cost([r / t**2 for r in rows_sq])
     require_zero(rescaled - cost + 2 * kappa * sp.log(t), "rescaling lowers (15) by 2 kappa log t")
     require(sp.limit(rescaled, t, sp.oo) == -sp.oo, "unbounded below without the constraint")
     return proved(
@@ -239,8 +287,8 @@ def closing_limit():
     a = sp.Symbol("a", positive=True)
     b = sp.Symbol("b", positive=True)
     c = sp.Symbol("c", real=True)
-    with_b = a / gamma + sp.log(b + gamma) + c * sp.log(gamma)
-    b_zero = a / gamma + (1 + c) * sp.log(gamma)  # log(0 + gamma) joins the c log gamma term
+    with_b = closing_expression(a, b, c)
+    b_zero = closing_expression(a, 0, c)  # log(0 + gamma) joins the c log gamma term
     require(sp.limit(with_b, gamma, 0, "+") == sp.oo, "b > 0")
     require(sp.limit(b_zero, gamma, 0, "+") == sp.oo, "b = 0")
     # independent argument: gamma * expression -> a > 0, so the expression behaves like a/gamma

@@ -21,6 +21,39 @@ def gamma_terms(R_value, d_value):
     return R_value / gamma + d_value * sp.log(gamma)
 
 
+# The formulas the steps confirm, one function each, so that a wrong one can be fed to a step
+# (tests/proofs_mutations.py) and the step seen to fail.
+
+def sigma_only_term(variance) -> sp.Expr:
+    """The encoder-variance terms of (3) for one latent and sample: sigma^2 - log sigma^2."""
+    return variance - sp.log(variance)
+
+
+def eq17(R_value, mu_sq, n: int) -> sp.Expr:
+    """Claimed (17): d log gamma* + (1/n) sum_i ||mu_i||^2 with gamma* = R/d."""
+    return d * sp.log(R_value / d) + sum(mu_sq) / n
+
+
+def latent_draw(mu_k, s, noise_k) -> sp.Expr:
+    """z_k = mu_k + s eps_k: the reparameterized draw from q(z|x) = N(mu, s^2 I)."""
+    return mu_k + s * noise_k
+
+
+def sum_over_columns(Z: sp.Matrix) -> sp.Expr:
+    """sum_i ||z^(i)||^2, the columns z^(i) = mu_z(x_i) of Z."""
+    return sum(sum(Z[k, i] ** 2 for k in range(Z.shape[0])) for i in range(Z.shape[1]))
+
+
+def sum_over_rows(Z: sp.Matrix) -> sp.Expr:
+    """sum_k ||z_k||^2, the rows z_k of Z."""
+    return sum(sum(Z[k, i] ** 2 for i in range(Z.shape[1])) for k in range(Z.shape[0]))
+
+
+def eq19(mse, rows_sq, n: int) -> sp.Expr:
+    """Claimed (19): log(mse) + (1/d) sum_k log((1/n)||z_k||^2), rows_sq the ||z_k||^2."""
+    return sp.log(mse) + sum(sp.log(q / n) for q in rows_sq) / d
+
+
 def derive_gamma_star():
     """Eq. (16): the unique stationary point of R/gamma + d log gamma, checked to be the global min."""
     f = gamma_terms(R, d)
@@ -58,10 +91,9 @@ def substitution_eq17():
     n, kappa = 2, 2
     mu_sq = sp.symbols("m1:3", nonnegative=True)  # ||mu_z(x_i)||^2
     var = sp.Matrix(n, kappa, lambda i, k: sp.Symbol(f"v{i + 1}{k + 1}", positive=True))  # sigma^2
-    sigma_only = sum(var[i, k] - sp.log(var[i, k]) for i in range(n) for k in range(kappa)) / n
+    sigma_only = sum(sigma_only_term(var[i, k]) for i in range(n) for k in range(kappa)) / n
     eq3 = gamma_terms(R, d).subs(gamma, gamma_star) + sum(mu_sq) / n + sigma_only
-    eq17 = d * sp.log(R / d) + sum(mu_sq) / n
-    require_zero(eq3 - eq17 - d - sigma_only, "(3)|gamma* - (17) = d + sigma-only terms")
+    require_zero(eq3 - eq17(R, mu_sq, n) - d - sigma_only, "(3)|gamma* - (17) = d + sigma-only terms")
     return proved("d log gamma* + R/gamma* = d log(R/d) + d; dropped: d and the sigma-only terms")
 
 
@@ -77,7 +109,7 @@ def sigma_to_zero_eq18():
     noise = list(sp.symbols("eps1:3", real=True))
     mu = sp.symbols("mu1:3", real=True)
     x = sp.symbols("x1:3", real=True)
-    z = [mu[k] + s * noise[k] for k in range(2)]
+    z = [latent_draw(mu[k], s, noise[k]) for k in range(2)]
     # affine: W (2 x 2) z + b; a nonlinear polynomial decoder: (z1^2 - z2, z1 z2^3)
     W = sp.Matrix(2, 2, lambda j, k: sp.Symbol(f"W{j + 1}{k + 1}", real=True))
     b = sp.symbols("b1:3", real=True)
@@ -90,7 +122,7 @@ def sigma_to_zero_eq18():
         at_mean = sum((x[j] - decoder(mu)[j]) ** 2 for j in range(2))
         require_zero(sp.limit(expected, s, 0, "+") - at_mean, f"{name} decoder: limit s -> 0")
         require_zero(expected.subs(s, 0) - at_mean, f"{name} decoder: value at s = 0")
-    dropped = s**2 - sp.log(s**2)
+    dropped = sigma_only_term(s**2)
     require(sp.limit(dropped, s, 0, "+") == sp.oo, "dropped sigma term diverges")
     return proved(
         "the expectation is continuous at sigma_z = 0 and equals the reconstruction at mu_z",
@@ -118,9 +150,7 @@ def _canonical_double_sum(expr, row, col):
 def rows_columns_identity_eq18():
     for kappa, n in ((1, 1), (2, 3), (3, 2), (4, 5)):
         Z = sp.Matrix(kappa, n, lambda k, i: sp.Symbol(f"z{k}_{i}", real=True))
-        by_columns = sum(sum(Z[k, i] ** 2 for k in range(kappa)) for i in range(n))
-        by_rows = sum(sum(Z[k, i] ** 2 for i in range(n)) for k in range(kappa))
-        require_zero(by_columns - by_rows, f"kappa={kappa}, n={n}")
+        require_zero(sum_over_columns(Z) - sum_over_rows(Z), f"kappa={kappa}, n={n}")
     kappa_s, n_s = sp.symbols("kappa n", positive=True, integer=True)
     Z = sp.MatrixSymbol("Z", kappa_s, n_s)
     i, k, row, col = sp.symbols("i k r c", integer=True)
@@ -145,8 +175,7 @@ def log_transform_and_divide_eq19():
     mse = sp.Symbol("e", positive=True)  # (1/(dn)) sum_i ||x_i - mu_x(z_i)||^2
     rows_sq = sp.symbols(f"q1:{kappa + 1}", positive=True)  # ||z_k||^2
     eq18_logged = d * sp.log(mse) + sum(sp.log(q / n) for q in rows_sq)
-    eq19 = sp.log(mse) + sum(sp.log(q / n) for q in rows_sq) / d
-    require_zero(eq18_logged / d - eq19, "(18 with log) / d = (19)")
+    require_zero(eq18_logged / d - eq19(mse, rows_sq, n), "(18 with log) / d = (19)")
     without_n = sum(sp.log(q) for q in rows_sq)
     require_zero(without_n - sum(sp.log(q / n) for q in rows_sq) - kappa * sp.log(n), "log n shift")
     # The log transformation changes the objective: two row-energy profiles swap order.

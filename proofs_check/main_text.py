@@ -13,6 +13,20 @@ from proofs_check.steps import Step, erratum, proved, require, require_zero, ste
 
 STEPS: list[Step] = []
 
+u, c, eps = sp.symbols("u c epsilon", positive=True)
+z1_star = sp.Symbol("a", positive=True)  # the one active entry of the sparse decoder
+# Claimed crossover eps of Eq. (8) (sparse side = dense side) for two penalties that fail it:
+# (h, the eps below which the dense identity code is cheaper).
+EQ8_CROSSOVERS = {
+    "sqrt(u)": (sp.sqrt(u), z1_star / 2),
+    "u/(u+c)": (u / (u + c), sp.sqrt(c * z1_star**2 / (z1_star**2 + 2 * c))),
+}
+
+
+def eq5_value_at_optimum(R_value, d_value) -> sp.Expr:
+    """Claimed value of the gamma terms of main Eq. (5) at gamma* = R/d: d log(R/d) + d."""
+    return d_value * sp.log(R_value / d_value) + d_value
+
 
 @step(
     STEPS,
@@ -23,7 +37,7 @@ STEPS: list[Step] = []
 def eq5_unbounded_below():
     gamma_star = derive_gamma_star()
     at_optimum = R / gamma_star + d * sp.log(gamma_star)
-    require_zero(at_optimum - (d * sp.log(R / d) + d), "value at gamma*")
+    require_zero(at_optimum - eq5_value_at_optimum(R, d), "value at gamma*")
     require(sp.limit(at_optimum, R, 0, "+") == -sp.oo, "unbounded below as R -> 0+")
     return proved("d log(R/d) + d -> -oo as R -> 0+")
 
@@ -36,24 +50,17 @@ def eq5_unbounded_below():
     method="solve the crossover eps for sqrt and u/(u+c); limits for log",
 )
 def eq8_comparison():
-    u, c, eps = sp.symbols("u c epsilon", positive=True)
-    z1_star = sp.Symbol("a", positive=True)
     # log: the sparse side is -oo, the dense side finite for every eps > 0
     require(sp.limit(sp.log(z1_star**2) + sp.log(u), u, 0, "+") == -sp.oo, "log: sparse side -oo")
     require((2 * sp.log(eps**2)).is_finite, "log: dense side finite")
     # sqrt (infinite slope at 0, h(0) = 0) and u/(u+c) (slope 1/c): the dense side -> 0 with eps
-    crossovers = {}
-    for name, h in {"sqrt(u)": sp.sqrt(u), "u/(u+c)": u / (u + c)}.items():
+    for name, (h, claimed) in EQ8_CROSSOVERS.items():
         sparse = h.subs(u, z1_star**2) + h.subs(u, 0)
         dense = 2 * h.subs(u, eps**2)  # z1' = z2' = eps, the most the identity decoder needs
         require(sp.limit(dense, eps, 0, "+") == 0, f"{name}: dense side -> 0")
         roots = sp.solve(sp.Eq(sparse, dense), eps)
         require(len(roots) == 1, f"{name}: one crossover")
-        crossovers[name] = sp.factor(roots[0])
-    require_zero(crossovers["sqrt(u)"] - z1_star / 2, "sqrt crossover a/2")
-    require_zero(
-        crossovers["u/(u+c)"] ** 2 - c * z1_star**2 / (z1_star**2 + 2 * c), "bounded crossover"
-    )
+        require_zero(sp.factor(roots[0]) ** 2 - claimed**2, f"{name}: crossover")
     return erratum(
         "log: holds for all eps; sqrt: only for eps > z1*/2; u/(u+c): only for eps^2 > c z1*^2/(z1*^2+2c)",
         "Eq. (8) (main text, as restated in main_text_notes.md): an infinite slope at 0 does not by "

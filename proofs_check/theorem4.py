@@ -30,6 +30,37 @@ def logit(value):
     return sp.log(value / (1 - value))
 
 
+# The formulas the steps confirm, one function each, so that a wrong one can be fed to a step
+# (tests/proofs_mutations.py) and the step seen to fail.
+
+def indicator(value) -> sp.Integer:
+    """h = I[u > 0] on a row energy u >= 0: 0 at 0, 1 elsewhere."""
+    return sp.Integer(0) if value == 0 else sp.Integer(1)
+
+
+def log_penalty(value) -> sp.Expr:
+    """h = log."""
+    return sp.log(value)
+
+
+def theta1_energy_bound(C) -> sp.Expr:
+    """Claimed sharp bound of (23) on (1/n)||z_1||^2 at theta = 1, for C >= 1/2: logit(C)^2."""
+    return logit(C) ** 2
+
+
+def row_energy(squared_entries) -> sp.Expr:
+    """(1/n)||x_k||^2 from the n squared entries of row k."""
+    return sum(squared_entries) / len(squared_entries)
+
+
+# Claimed crossover eps_c^2 of (25) for two bounded penalties, normalised h(0) = 0, h(m^2) = 1,
+# m = logit(C): (h, eps_c^2 solving h(eps^2) = 1/2).
+CROSSOVER_THRESHOLDS = {
+    "u/(u+c)": (u / (u + c), c * m**2 / (m**2 + 2 * c)),
+    "log(1+u/c)": (sp.log(1 + u / c), sp.sqrt(c) * sp.sqrt(c + m**2) - c),
+}
+
+
 def _logit_rate_in_p():
     """d logit/du and d(logit(u) - u)/du at u = p/(1+p), which covers (0, 1) for p > 0."""
     p = sp.Symbol("p", positive=True)
@@ -77,9 +108,6 @@ def bounded_slope_gap():
 def indicator_passes_limiting_slope_test():
     lam = sp.Symbol("lambda", positive=True)  # a mixing weight in (0, 1)
     b = sp.Symbol("b", positive=True)
-
-    def indicator(value):
-        return sp.Integer(0) if value == 0 else sp.Integer(1)
 
     # concavity h(lam a + (1-lam) b) >= lam h(a) + (1-lam) h(b) for a = 0 < b and for a, b > 0
     require(sp.Eq(indicator(1) - (lam * indicator(0) + (1 - lam) * indicator(b)), lam), "a = 0 < b")
@@ -158,7 +186,9 @@ def theta1_bound_eq23():
     # by u_i = C, so logit(C)^2 is the sharp bound. Printed bound C^2, at C = 3/5 with all u_i = C:
     C = sp.Rational(3, 5)
     require(sp.Eq(logit(C), sp.log(sp.Rational(3, 2))), "logit(3/5) = log(3/2)")
-    require(logit(C) ** 2 < C**2, "log(3/2)^2 < 9/25: the printed bound fails")
+    all_at_C = row_energy([logit(C) ** 2] * 3)  # three samples, every u_i = C: the sharp case
+    require_zero(theta1_energy_bound(C) - all_at_C, "the bound is attained by data all at u = C")
+    require(theta1_energy_bound(C) < C**2, "log(3/2)^2 < 9/25: the printed bound fails")
     # C < 1/2: u_i = 1/2 lies in [C, 1) and gives z_1 = 0: no positive lower bound at all.
     # logit(C) - C is increasing with one root C0: the printed bound holds iff C >= C0.
     crossover = sp.nsolve(logit(u) - u, u, 0.66)
@@ -184,8 +214,8 @@ def theta0_bound_eq24():
     n = 3
     delta = sp.Matrix(2, n, lambda k, i: sp.Symbol(f"delta{k}{i}", positive=True))
     for k in range(2):
-        row_energy = sum(eps**2 - delta[k, i] for i in range(n)) / n  # (1/n)||x_k||^2
-        require((eps**2 - row_energy).is_positive, f"row {k + 1}: (1/n)||x_k||^2 < eps^2")
+        energy = row_energy([eps**2 - delta[k, i] for i in range(n)])  # (1/n)||x_k||^2
+        require((eps**2 - energy).is_positive, f"row {k + 1}: (1/n)||x_k||^2 < eps^2")
     return proved(
         "(1/n)||x_k||^2 < eps^2 for both rows, so (1/2) sum_k h(.) <= h(eps^2)",
         note="Eq. (24): the equality sign presumes the optimal Z reconstructs exactly; the bound only "
@@ -203,11 +233,7 @@ def theta0_bound_eq24():
 def conclusion_eq25():
     half = sp.Rational(1, 2)
     e = sp.Symbol("e", positive=True)  # eps^2
-    thresholds = {
-        "u/(u+c)": (u / (u + c), c * m**2 / (m**2 + 2 * c)),
-        "log(1+u/c)": (sp.log(1 + u / c), sp.sqrt(c) * sp.sqrt(c + m**2) - c),
-    }
-    for name, (h, expected) in thresholds.items():
+    for name, (h, expected) in CROSSOVER_THRESHOLDS.items():
         normalised = h / h.subs(u, m**2)  # h(0) = 0 already
         require(sp.factor(sp.diff(normalised, u)).is_positive, f"{name}: increasing")
         solutions = sp.solve(sp.Eq(normalised.subs(u, e), half), e)
@@ -221,7 +247,7 @@ def conclusion_eq25():
         slope = sp.limit(sp.diff(normalised, u), u, 0, "+")
         require((1 / (2 * slope)).subs(values) <= eps_c_sq, f"{name}: 1/(2L) <= eps_c^2")
     h = u / (u + c)
-    eps_c_sq = thresholds["u/(u+c)"][1].subs(values)
+    eps_c_sq = CROSSOVER_THRESHOLDS["u/(u+c)"][1].subs(values)
     # the printed normalisation h(C^2) = 1 with C = 3/5: the theta = 1 bound (1/2) h(logit(C)^2) < 1/2
     C = sp.Rational(3, 5)
     printed = (h / h.subs(u, C**2)).subs(c, sp.Rational(1, 100))
@@ -246,13 +272,13 @@ def conclusion_eq25():
     method="sympy limits; theta = 0 cost finite for every eps > 0",
 )
 def log_keeps_sparse_optimum():
-    require(sp.limit(sp.diff(sp.log(u), u), u, 0, "+") == sp.oo, "h'(0+) = oo")
-    require(sp.limit(sp.log(u), u, 0, "+") == -sp.oo, "h(0) = -oo: cannot normalise h(0) = 0")
+    require(sp.limit(sp.diff(log_penalty(u), u), u, 0, "+") == sp.oo, "h'(0+) = oo")
+    require(sp.limit(log_penalty(u), u, 0, "+") == -sp.oo, "h(0) = -oo: cannot normalise h(0) = 0")
     active = sp.Symbol("a", positive=True)  # (1/n)||z_1||^2 >= m^2 > 0 at theta = 1
-    theta1 = (sp.log(u) + sp.log(active)) / 2  # row 2 energy u -> 0
+    theta1 = (log_penalty(u) + log_penalty(active)) / 2  # row 2 energy u -> 0
     require(sp.limit(theta1, u, 0, "+") == -sp.oo, "theta = 1 cost -> -oo")
     x_energy = sp.symbols("e1:3", positive=True)  # (1/n)||x_k||^2 > 0: data entries nonzero
-    theta0 = (sp.log(x_energy[0]) + sp.log(x_energy[1])) / 2
+    theta0 = (log_penalty(x_energy[0]) + log_penalty(x_energy[1])) / 2
     require(theta0.is_finite, "theta = 0 cost finite")
     return proved("theta = 1 cost -oo < theta = 0 cost (finite) for every eps > 0 (g(0) = 0, g = I_oo)")
 
@@ -265,9 +291,6 @@ def log_keeps_sparse_optimum():
     method="exact evaluation",
 )
 def indicator_keeps_sparse_optimum():
-    def indicator(value):
-        return sp.Integer(0) if value == 0 else sp.Integer(1)
-
     half = sp.Rational(1, 2)
     theta1 = half * (indicator(0) + indicator(m**2))
     x_energy = sp.symbols("e1:3", positive=True)

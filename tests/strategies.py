@@ -12,6 +12,8 @@ import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
+from theory.subspace import subspace_data as generate_subspace_data
+
 seeds = st.integers(min_value=0, max_value=2**32 - 1)
 
 
@@ -76,18 +78,17 @@ class SubspaceData:
 
 @st.composite
 def subspace_data(draw, d=None, r=None, n=None, min_eig: float = 0.05, max_d: int = 6):
-    """Data on an r-dimensional affine subspace of R^d (1 <= r < d, n > r), X = A Y + c with A
-    orthonormal (d, r). Draws whose r-th covariance eigenvalue is below min_eig times the first
-    are rejected: a nearly degenerate subspace is really (r - 1)-dimensional at any tolerance."""
+    """Data on an r-dimensional affine subspace of R^d (1 <= r < d, n > r) from the project's one
+    generator, `theory.subspace.subspace_data`, with standard deviations in [0.5, 3] along the
+    subspace. Draws whose r-th covariance eigenvalue is below min_eig times the first are rejected:
+    a nearly degenerate subspace is really (r - 1)-dimensional at any tolerance."""
     d = draw(st.integers(2, max_d)) if d is None else d
     r = draw(st.integers(1, d - 1)) if r is None else r
     n = draw(st.integers(r + 2, 30)) if n is None else n
-    rng = np.random.default_rng(draw(seeds))
-    A = np.linalg.qr(rng.standard_normal((d, r)))[0]
-    Y = rng.standard_normal((r, n)) * rng.uniform(0.5, 3.0, (r, 1))
-    X = A @ Y + rng.standard_normal((d, 1))
-    centred = Y - Y.mean(axis=1, keepdims=True)
-    lam = np.sort(np.linalg.eigvalsh(centred @ centred.T / n))[::-1]  # exact nonzero spectrum
+    scales = draw(st.lists(st.floats(0.5, 3.0), min_size=r, max_size=r))
+    X, U = generate_subspace_data(d, r, n, draw(seeds), scales=scales, return_basis=True)
+    coords = U.T @ (X - X.mean(axis=1, keepdims=True))  # (r, n): the data in the subspace's basis
+    lam = np.sort(np.linalg.eigvalsh(coords @ coords.T / n))[::-1]  # the nonzero spectrum
     assume(lam[-1] > min_eig * lam[0])
     return SubspaceData(X=X, r=r, eigenvalues=np.concatenate([lam, np.zeros(d - r)]))
 
@@ -128,8 +129,9 @@ def decoder_problems(draw, max_d: int = 5, max_kappa: int = 4, max_n: int = 12, 
 
 
 @st.composite
-def theorem4_settings(draw):
-    """(C, n, seed) for Theorem 4's data (21): 0 < C < 1, n samples, a seed."""
-    C = draw(st.floats(0.05, 0.95))
+def theorem4_settings(draw, theorem: bool = False):
+    """(C, n, seed) for Theorem 4's data (21): 0 < C < 1 (the curve and the costs are defined there),
+    or with theorem=True 1/2 < C < 1, where the theorem's conclusion (the crossover eps*) holds."""
+    C = draw(st.floats(0.5, 0.95, exclude_min=True) if theorem else st.floats(0.05, 0.95))
     n = draw(st.integers(2, 64))
     return C, n, draw(seeds)

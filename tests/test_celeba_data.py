@@ -6,12 +6,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
-from PIL import Image
 
-from experiments.celeba import data as celeba_data
-from experiments.celeba.data import ImageSource, crop_and_resize, load_split
-from experiments.core.datasets import DataError
+from tests.experiments_support import needs_experiments
+
+torch = needs_experiments()
+from PIL import Image  # noqa: E402
+
+from experiments.celeba import data as celeba_data  # noqa: E402
+from experiments.celeba.data import (ImageSource, crop_and_resize, load_image,  # noqa: E402
+                                     load_split, to_rgb8)
+from experiments.core.idx import DataError  # noqa: E402
 
 # file name -> partition code; deliberately NOT in directory order (train, valid, test interleaved)
 PARTITION = {"000001.jpg": 2, "000002.jpg": 0, "000003.jpg": 1, "000004.jpg": 0, "000005.jpg": 2,
@@ -151,9 +155,45 @@ def test_image_smaller_than_the_crop_is_a_one_line_error(tmp_path):
 
 
 def test_fashion_mnist_source_gives_64x64_single_channel_images():
-    """The CPU stand-in: FashionMNIST test images at 64x64 in [0, 1] (data.py's fashion_mnist_64)."""
+    """The CPU stand-in: FashionMNIST test images at 64x64 in [0, 1] (datasets.fashion_mnist_64)."""
     images = load_split(ImageSource("fashion-mnist"), "test", 64, limit=5, progress=False)
     assert images.shape == (5, 1, 64, 64) and images.dtype == torch.float32
     assert 0.0 <= float(images.min()) and float(images.max()) <= 1.0
     with pytest.raises(ValueError, match="--size 128"):
         load_split(ImageSource("fashion-mnist"), "test", 128)
+
+
+def test_16_bit_grayscale_png_is_scaled_to_8_bits_not_clipped_to_white(tmp_path):
+    """A 16-bit grayscale PNG (pillow mode I;16) holding v in 0..65535 decodes to round(v / 257) in
+    every channel: 65535 / 257 = 255 exactly, so the full 16-bit range maps onto the 8-bit one.
+    pillow's convert("RGB") would clip every v > 255 to 255 (a mean pixel near 255)."""
+    values = (np.arange(128 * 128, dtype=np.int64) * 4).reshape(128, 128).astype(np.uint16)  # 0..65532
+    path = tmp_path / "deep.png"
+    Image.fromarray(values).save(path)
+    with Image.open(path) as image:
+        assert image.mode.startswith("I")  # what pillow makes of a 16-bit PNG
+    pixels = load_image(path, 128, square_resize=True)  # 128x128: no resize, the values as decoded
+    expected = np.rint(values / 257.0).astype(np.uint8)
+    assert all(np.array_equal(pixels[c], expected) for c in range(3))
+    assert abs(float(pixels.mean()) - float(values.mean()) / 257.0) < 0.5  # not ~255
+    with pytest.raises(DataError, match="mode F"):
+        to_rgb8(Image.new("F", (4, 4)))
+
+
+def test_images_smaller_than_128_in_a_folder_are_upscaled_and_counted_in_one_line(tmp_path, capsys):
+    """--image-folder: 3 of 5 images are 100x100 (upscaled to 128x128 with Lanczos), 2 are 160x160:
+    the train split says how many of its images were upscaled, in one line."""
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    sides = {f"{i}.png": side for i, side in enumerate((100, 160, 100, 160, 100))}
+    for i, (name, side) in enumerate(sides.items()):
+        Image.fromarray(np.full((side, side, 3), 40 * i, dtype=np.uint8)).save(folder / name)
+    files = celeba_data.folder_files(folder, "train")
+    small = sum(sides[p.name] < 128 for p in files)
+    assert small >= 2  # 4 of the 5 files are the train split
+    images = load_split(ImageSource("folder", folder), "train", 64, progress=False)
+    assert images.shape == (len(files), 3, 64, 64)
+    lines = [line for line in capsys.readouterr().err.splitlines() if "upscaled" in line]
+    assert lines == [f"[celeba] {small} of {len(files)} images in {folder} are smaller than 128x128: "
+                     f"upscaled (Lanczos), so they carry less detail than their size"]
+

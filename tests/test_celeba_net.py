@@ -3,11 +3,14 @@ MMD Experiments") at 128x128 and in its 64x64 variant, and the channel-width fac
 from __future__ import annotations
 
 import pytest
-import torch
-from torch import nn
+
+from tests.experiments_support import needs_experiments
+
+torch = needs_experiments()
+from torch import nn  # noqa: E402
 
 from experiments.celeba.net import PAPER_CHANNELS, CelebaVAE, scaled_channels
-from experiments.core.models import VAEProtocol
+from experiments.core.models import VAEProtocol, set_log_gamma_var
 
 
 def _encoder_maps(model: CelebaVAE, x: torch.Tensor) -> list[tuple[int, ...]]:
@@ -61,7 +64,8 @@ def test_width_factor_scales_channels_and_keeps_depth_and_latent_size():
 def test_network_implements_the_vae_protocol_and_splits_its_parameters():
     """models.VAEProtocol (encode, decode, log_gamma_var = log of the decoder VARIANCE, kappa); the
     encoder / decoder parameter lists plus log_gamma_var cover every parameter exactly once."""
-    model = CelebaVAE(size=64, image_channels=3, width=0.125, log_gamma_var_init=-2.0)
+    model = CelebaVAE(size=64, image_channels=3, width=0.125)
+    set_log_gamma_var(model, -2.0)
     assert isinstance(model, VAEProtocol) and model.kappa == 64
     assert model.log_gamma_var.dim() == 0 and model.log_gamma_var.item() == -2.0
     ids = [id(p) for p in model.encoder_parameters() + model.decoder_parameters()]

@@ -2,14 +2,24 @@
 CelebA-layout folder through the real loader, network, trainer, MMD and report."""
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import math
+import shutil
 
 import pytest
 
-from infgrad.cli import main
-from tests.test_celeba_data import make_celeba_folder
+from tests.experiments_support import needs_experiments
+
+torch = needs_experiments()
+from experiments.celeba.metrics import IterationMetrics  # noqa: E402
+from experiments.celeba.net import CelebaVAE  # noqa: E402
+from experiments.celeba.run import add_arguments  # noqa: E402
+from experiments.core.losses import eq3_terms  # noqa: E402
+from infgrad.cli import main  # noqa: E402
+from tests.test_celeba_data import make_celeba_folder  # noqa: E402
+from infgrad.tolerances import FLOAT32_RTOL  # noqa: E402
 
 # 18 train images (code 0), 6 test (code 2): partition-file order, test every 4th image
 PARTITION = {f"{i:06d}.jpg": (2 if i % 4 == 0 else 0) for i in range(1, 25)}
@@ -114,17 +124,10 @@ def test_missing_data_folder_is_a_one_line_error(tmp_path, capsys):
 @pytest.mark.parametrize("mode", ["eval", "train"])
 def test_grad_z_norm_is_the_per_sample_gradient_of_the_negative_elbo(mode):
     """||dL/dz||_2 of Figure 4(b) as the hook computes it (batch size B times z.grad of the batch-mean
-    loss, as train.py leaves it) against per-sample autograd. Eval mode: each L_i depends on z_i
+    loss, as experiments/core/train.py leaves it) against per-sample autograd. Eval mode: each L_i depends on z_i
     alone, so B * z.grad[i] = dL_i/dz_i. Train mode: the decoder's batch norm couples the batch, and
     B * z.grad[i] = d(sum_j L_j)/dz_i, the gradient the trainer actually follows (the module docstring
     says so). Float32 round-off only: the two sides differ by one scaling by B and 1/B."""
-    import torch
-
-    from experiments.celeba.metrics import IterationMetrics
-    from experiments.celeba.net import CelebaVAE
-    from experiments.core.losses import eq3_terms
-    from tests.tolerances import FLOAT32_RTOL
-
     torch.manual_seed(0)
     model = CelebaVAE(size=64, image_channels=1, kappa=64, width=1 / 16).train(mode == "train")
     hook = IterationMetrics(model)
@@ -145,17 +148,13 @@ def test_grad_z_norm_is_the_per_sample_gradient_of_the_negative_elbo(mode):
     assert got == pytest.approx(float(expected), rel=FLOAT32_RTOL)
 
 
-# ------------------------------------------------------------------------------ gamma floors (issue 6)
+# ------------------------------------------------------------------------------ gamma floors
 def test_gamma_floors_add_one_clamped_arm_each_with_rows_and_resume(smoke_run, tmp_path):
     """--gamma-floors F: one more learned-gamma arm with gamma >= F at every iteration (same seed,
     data order and noise: its first step's loss terms equal arm 1's), a results.json entry, a summary
     row 'learned gamma, floor F' and the plots. Added with --resume to a copy of the smoke run, so
     the two protocol arms continue from their final checkpoints and only the new arm trains. F is the
     geometric mean of 1 (gamma at step 0) and arm 1's final gamma, so arm 1 goes below it."""
-    import shutil
-
-    from tests.tolerances import FLOAT32_RTOL
-
     _, data, smoke_out = smoke_run
     out = tmp_path / "out"
     shutil.copytree(smoke_out, out)
@@ -203,3 +202,48 @@ def test_floor_folders_of_an_earlier_run_block_a_new_run_without_force(tmp_path,
     code = main(["celeba", "--image-folder", str(tmp_path), "--preset", "smoke", "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err.strip()
     assert code == 2 and "floor_0.01" in err and "\n" not in err
+
+
+@pytest.mark.parametrize("extra, says", [
+    (["--log-gamma-var-init", "1000"], "outside [-60, 60]"),
+    (["--log-gamma-var-init", "-1000"], "outside [-60, 60]"),
+    (["--width", "1000"], "--width 1000: the model has"),
+    (["--resume"], "holds no run to continue"),
+])
+def test_bad_settings_are_one_line_errors_before_anything_is_written(tmp_path, capsys, extra, says):
+    """An initial gamma whose loss would overflow float32, a network larger than the memory, --resume
+    of a folder without a run: exit 2, one line with the reason, no --out folder left behind."""
+    out = tmp_path / "out"
+    code = main(["celeba", "--image-folder", str(tmp_path), "--preset", "smoke", "--out", str(out), *extra])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("infgrad celeba: error:") and "\n" not in err, err
+    assert says in err and not out.exists()
+
+
+def test_resume_says_from_which_step_each_arm_continues(smoke_run, tmp_path, capsys):
+    """--resume of the finished smoke run: each arm's folder reports the step it continues from."""
+    _, data, smoke_out = smoke_run
+    out = tmp_path / "out"
+    shutil.copytree(smoke_out, out)
+    capsys.readouterr()
+    assert main(["celeba", "--data-dir", str(data), "--size", "64", "--preset", "smoke", "--out", str(out),
+                 "--threads", "1", "--resume"]) == 0
+    err = capsys.readouterr().err
+    for arm in ("learned_gamma", "fixed_gamma"):
+        assert f"{out / arm}: resuming from step {SMOKE_ITERS} of {SMOKE_ITERS}" in err
+    assert "[celeba] preset smoke: 2 arms of 8 iterations at batch 4, 64x64" in err
+
+
+def test_help_states_the_default_of_every_option():
+    """Every option's help names its default, but the data source: one of three is required (the
+    usage line shows the required choice in parentheses)."""
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    required = {a for group in parser._mutually_exclusive_groups if group.required
+                for a in group._group_actions}
+    undocumented = [a.option_strings[0] for a in parser._actions
+                    if a.option_strings and a.help not in (None, argparse.SUPPRESS) and a not in required
+                    and "default" not in a.help and a.option_strings[0] != "-h"]
+    assert undocumented == []
+    assert "(--data-dir DATA_DIR | --image-folder IMAGE_FOLDER | --fashion-mnist)" in parser.format_usage()
+

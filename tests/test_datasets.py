@@ -1,14 +1,15 @@
 """experiments/core/datasets.py (and core/idx.py): the IDX reader, the FashionMNIST / MNIST loaders of Table 1, Glow's padding.
 
 Real data: /usr/share/datasets/fashion-mnist (Debian `dataset-fashion-mnist`) and the MNIST test split
-in ../shared/data/mnist beside the repository. Nothing here touches the network: the one network
-call, `data._fetch_url`, is replaced in every download test.
+in INFGRAD_MNIST_DIR (default: ../shared/data/mnist beside the repository). Nothing here touches
+the network: the one network call, `data._fetch_url`, is replaced in every download test.
 """
 from __future__ import annotations
 
 import gzip
 import hashlib
 import shutil
+import socket
 import urllib.error
 from pathlib import Path
 
@@ -18,13 +19,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tests.tolerances import EXACT
+from tests.experiments_support import MNIST_DIR, needs_experiments
+from infgrad.tolerances import EXACT
 
-torch = pytest.importorskip("torch")
-from experiments.core import datasets as data  # noqa: E402  (after the torch skip: data.pad_to_32 needs torch)
+torch = needs_experiments()
+from experiments.core import datasets as data  # noqa: E402  (after the skip: the loaders need torch)
+from experiments.core import idx  # noqa: E402
 
 FASHION_DIR = data.DEBIAN_FASHION_MNIST_DIR
-MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 
 needs_fashion = pytest.mark.skipif(
     not all((FASHION_DIR / f).is_file() for s in data.SPLITS for f in data.split_files(s)),
@@ -32,10 +34,11 @@ needs_fashion = pytest.mark.skipif(
 )
 needs_mnist = pytest.mark.skipif(
     not all((MNIST_DIR / f).is_file() for f in data.split_files("test")),
-    reason=f"MNIST test split not in {MNIST_DIR}: put t10k-*-ubyte.gz there (../shared/data/mnist)",
+    reason=f"MNIST test split not in {MNIST_DIR}: put t10k-*-ubyte.gz there or name a folder by "
+           f"INFGRAD_MNIST_DIR",
 )
 
-# Class counts of the official MNIST test split (MNIST's documentation; ../shared/data/README.md).
+# Class counts of the official MNIST test split (MNIST's documentation).
 MNIST_TEST_CLASS_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
@@ -126,7 +129,7 @@ def arrays_idx_can_store(draw):
 @given(arrays_idx_can_store())
 def test_idx_bytes_round_trip(array):
     """parse_idx(encode_idx(a)) == a, same dtype and shape, for every IDX type code."""
-    back = data.parse_idx(data.encode_idx(array))
+    back = idx.parse_idx(idx.encode_idx(array))
     assert back.dtype == array.dtype and back.shape == array.shape
     np.testing.assert_array_equal(back, array)
     assert back.flags.writeable
@@ -151,7 +154,7 @@ def test_arrays_idx_can_store_strategy_covers_every_dtype_and_empty_arrays():
 def test_idx_header_is_read_big_endian():
     """IDX stores sizes and items big-endian: 00 00 0C 01 | 00000002 | 00000102 FFFFFFFF -> [258, -1]."""
     blob = bytes.fromhex("00000c01" "00000002" "00000102" "ffffffff")
-    np.testing.assert_array_equal(data.parse_idx(blob), np.array([258, -1], dtype=np.int32))
+    np.testing.assert_array_equal(idx.parse_idx(blob), np.array([258, -1], dtype=np.int32))
 
 
 @pytest.mark.parametrize("suffix", [".gz", ""])
@@ -162,15 +165,15 @@ def test_idx_header_is_read_big_endian():
 ], ids=["uint8-3d", "int32-2d", "labels-1d"])
 def test_idx_files_round_trip(tmp_path, array, suffix):
     """read_idx(write_idx(a)) == a, for gzip and raw files (gzip recognized by content)."""
-    path = data.write_idx(tmp_path / f"a-idx{array.ndim}-ubyte{suffix}", array)
-    back = data.read_idx(path)
+    path = idx.write_idx(tmp_path / f"a-idx{array.ndim}-ubyte{suffix}", array)
+    back = idx.read_idx(path)
     assert back.dtype == array.dtype
     np.testing.assert_array_equal(back, array)
     assert (path.read_bytes()[:2] == b"\x1f\x8b") == (suffix == ".gz")
 
 
 def _corrupt(kind: str) -> bytes:
-    good = data.encode_idx(np.zeros((3, 28, 28), dtype=np.uint8))
+    good = idx.encode_idx(np.zeros((3, 28, 28), dtype=np.uint8))
     return {
         "truncated body": good[:-1],
         "truncated header": good[:9],
@@ -201,16 +204,16 @@ def test_corrupt_idx_file_is_a_one_line_data_error(tmp_path, kind, fragment, com
     path = tmp_path / "bad-idx3-ubyte"
     path.write_bytes(gzip.compress(blob) if compress else blob)
     with pytest.raises(data.DataError) as excinfo:
-        data.read_idx(path)
+        idx.read_idx(path)
     assert_one_line_data_error(excinfo, str(path), fragment, "README")
 
 
 def test_truncated_gzip_is_a_one_line_data_error(tmp_path):
     """A .gz cut short (an interrupted copy) is reported as corrupt gzip data, not a traceback."""
     path = tmp_path / "t10k-images-idx3-ubyte.gz"
-    path.write_bytes(gzip.compress(data.encode_idx(np.zeros((3, 28, 28), np.uint8)))[:-10])
+    path.write_bytes(gzip.compress(idx.encode_idx(np.zeros((3, 28, 28), np.uint8)))[:-10])
     with pytest.raises(data.DataError) as excinfo:
-        data.read_idx(path)
+        idx.read_idx(path)
     assert_one_line_data_error(excinfo, str(path), "corrupt or truncated gzip")
 
 
@@ -218,16 +221,16 @@ def test_truncated_gzip_is_a_one_line_data_error(tmp_path):
 
 def _write_split(folder: Path, images, labels, split="test"):
     images_name, labels_name = data.split_files(split)
-    data.write_idx(folder / images_name, images)
-    data.write_idx(folder / labels_name, labels)
+    idx.write_idx(folder / images_name, images)
+    idx.write_idx(folder / labels_name, labels)
 
 
 def test_loader_reads_raw_idx_files_too(tmp_path):
     """Decompressed files (names without .gz) are found and read like the .gz ones."""
     images = np.arange(4 * 28 * 28, dtype=np.uint8).reshape(4, 28, 28)
     labels = np.array([0, 9, 2, 3], np.uint8)
-    data.write_idx(tmp_path / "t10k-images-idx3-ubyte", images)
-    data.write_idx(tmp_path / "t10k-labels-idx1-ubyte", labels)
+    idx.write_idx(tmp_path / "t10k-images-idx3-ubyte", images)
+    idx.write_idx(tmp_path / "t10k-labels-idx1-ubyte", labels)
     got_images, got_labels = data.load_mnist("test", data_dir=tmp_path)
     np.testing.assert_array_equal(got_images, images)
     np.testing.assert_array_equal(got_labels, labels)
@@ -299,8 +302,8 @@ def _serve(monkeypatch, files: dict[str, bytes], calls: list):
 
 def test_download_with_a_wrong_checksum_is_rejected_and_leaves_nothing(tmp_path, monkeypatch):
     """Every mirror serves bytes that are not the official file: DataError, and no file remains."""
-    fake = gzip.compress(data.encode_idx(np.zeros((10_000, 28, 28), np.uint8)))
-    labels = gzip.compress(data.encode_idx(np.zeros(10_000, np.uint8)))
+    fake = gzip.compress(idx.encode_idx(np.zeros((10_000, 28, 28), np.uint8)))
+    labels = gzip.compress(idx.encode_idx(np.zeros(10_000, np.uint8)))
     calls = []
     _serve(monkeypatch, {"t10k-images-idx3-ubyte.gz": fake, "t10k-labels-idx1-ubyte.gz": labels}, calls)
     with pytest.raises(data.DataError) as excinfo:
@@ -311,16 +314,21 @@ def test_download_with_a_wrong_checksum_is_rejected_and_leaves_nothing(tmp_path,
     assert list(cache.iterdir()) == []  # no partial or rejected file left behind
 
 
-def test_failed_connection_leaves_nothing(tmp_path, monkeypatch):
-    """A connection that breaks mid-transfer: one-line DataError with the reason, no partial file."""
+@pytest.mark.parametrize("reason", ["Name or service not known",
+                                    socket.gaierror(socket.EAI_NONAME, "Name or service not known")],
+                         ids=["text", "socket-error"])
+def test_failed_connection_leaves_nothing(tmp_path, monkeypatch, reason):
+    """A connection that breaks mid-transfer: one-line DataError with the reason in words (a socket
+    error's text without its "[Errno N]" prefix), no partial file."""
     def unreachable(url, destination):
         destination.write(b"partial")
-        raise urllib.error.URLError("Name or service not known")
+        raise urllib.error.URLError(reason)
 
     monkeypatch.setattr(data, "_fetch_url", unreachable)
     with pytest.raises(data.DataError) as excinfo:
         data.download_split("fashion-mnist", "test")  # into the cache, as a load with no folder
     assert_one_line_data_error(excinfo, "download failed", "Name or service not known")
+    assert "[Errno" not in str(excinfo.value)
     assert list((tmp_path / "cache" / "fashion-mnist").iterdir()) == []
 
 

@@ -10,14 +10,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+from tests.experiments_support import needs_experiments
+
+torch = needs_experiments()
 from torch import nn
 
 from experiments.core.cli import override
 from experiments.core.runs import read_metrics
-from experiments.core.train import seed_everything, train
+from experiments.core.train import leave_distributed, seed_everything, setup_distributed, train
 from experiments.outlier.presets import PRESETS
-from tests.tolerances import DATA_PARALLEL_RTOL
+from infgrad.tolerances import DATA_PARALLEL_RTOL
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = 8
@@ -58,8 +60,6 @@ def tiny_config():
 
 def run_rank(run_dir: str) -> None:
     """What each torchrun process executes (also the single-process reference)."""
-    from experiments.core.train import leave_distributed, setup_distributed
-
     setup_distributed("cpu")
     seed_everything(0)
     train(TinyMLPVAE(), tiny_images(), tiny_config(), run_dir)

@@ -7,13 +7,18 @@ import math
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+from tests.experiments_support import needs_experiments
+
+torch = needs_experiments()
+
+from PIL import Image  # noqa: E402
 
 from experiments.core.evaluate import auroc, per_image_bpd, summarize
 from experiments.core.losses import nats_to_bpd, vae_forward
+from experiments.core.models import set_log_gamma_var
 from experiments.outlier.model import OutlierVAE
 from experiments.outlier.report import plot_histograms
-from tests.tolerances import FLOAT32_RTOL, ROUNDOFF_RTOL
+from infgrad.tolerances import FLOAT32_RTOL, ROUNDOFF_RTOL
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -50,7 +55,8 @@ def test_auroc_rejects_empty_and_nonfinite_scores():
 @pytest.fixture(scope="module")
 def model_and_images():
     torch.manual_seed(0)
-    model = OutlierVAE(kappa=4, channels=(8, 8, 8), log_gamma_var_init=-3.0)
+    model = OutlierVAE(kappa=4, channels=(8, 8, 8))
+    set_log_gamma_var(model, -3.0)
     images = torch.rand(10, 1, 32, 32, generator=torch.Generator().manual_seed(1))
     return model, images
 
@@ -110,8 +116,6 @@ def test_summarize_gives_the_mean_and_its_standard_error():
 
 def test_histogram_png_has_one_panel_per_kappa(tmp_path):
     """The figure is 4.2 inches wide per kappa at 90 dpi: 3 kappas -> 1134 pixels."""
-    from PIL import Image
-
     rng = np.random.default_rng(0)
     per_kappa = {k: {"FashionMNIST-Test": rng.normal(3, 0.3, 100), "MNIST-Test": rng.normal(5, 1, 100)}
                  for k in (16, 64, 256)}

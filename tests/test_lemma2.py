@@ -9,14 +9,19 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize_scalar
 
-from tests.strategies import affine_vae_problems, log_gamma_vars, positive_log_uniform, seeds, subspace_data
-from tests.tolerances import (
+from infgrad.tolerances import (
+    ASYMPTOTIC_RATE_ATOL,
+    BRENT_XTOL,
+    FINITE_DIFFERENCE_RTOL,
     OPTIMIZER_ARGMIN_RTOL,
     OPTIMIZER_SLOPE_ATOL,
     OPTIMIZER_VALUE_RTOL,
     ROUNDOFF_ATOL,
     ROUNDOFF_RTOL,
+    affine_sigma_argmin_rtol,
 )
+from tests.strategies import affine_vae_problems, log_gamma_vars, positive_log_uniform, seeds, subspace_data
+from theory import subspace
 from theory.lemma2 import (
     cost_eq13,
     cost_eq14,
@@ -33,8 +38,11 @@ from theory.lemma2 import (
     profiled_loss,
     reduced_cost_eq15,
     reparameterize_eq13,
+    row_penalty_eq11,
     sigma_z_star,
 )
+from theory.penalties import log_shift
+from theory.theorem4 import crossover_eps
 from theory.vae_loss import affine_vae_loss_eq3
 
 
@@ -47,18 +55,8 @@ def _coordinate_argmin(fun, shape, start):
             y = x.copy()
             y[j] = value
             return fun(y.reshape(shape))
-        x[j] = minimize_scalar(along, bracket=(-2.0, 0.0), method="brent", options={"xtol": 1e-12}).x
+        x[j] = minimize_scalar(along, bracket=(-2.0, 0.0), method="brent", options={"xtol": BRENT_XTOL}).x
     return x.reshape(shape)
-
-
-def _value_only_rtol(loss: float, curvature: float) -> float:
-    """How well an argmin found from float64 values alone pins down sigma^2 = exp(2 log sigma).
-
-    Values within ~4 eps |f| of the minimum are indistinguishable, and f(l* + delta) - f(l*) =
-    (curvature/2) delta^2, so |delta| <= sqrt(8 eps |f| / curvature); sigma^2 moves by 2 |delta|.
-    (The curvature in log sigma at the optimum is 4 per coordinate, divided by n when the
-    coordinate belongs to one sample.) Brent's xtol 1e-12 adds a little."""
-    return 2.0 * math.sqrt(8.0 * np.finfo(float).eps * max(abs(loss), 1.0) / curvature) + 1e-10
 
 
 @given(problem=affine_vae_problems())
@@ -70,7 +68,7 @@ def test_sigma_star_is_the_numerical_argmin_of_eq3(problem):
     fun = lambda ls: affine_vae_loss_eq3(p.X, p.W, p.b, p.mu_z, ls, p.log_gamma_var)  # noqa: E731
     found = _coordinate_argmin(fun, (p.kappa,), 0.0)
     base = fun(star)
-    np.testing.assert_allclose(np.exp(2 * found), np.exp(2 * star), rtol=_value_only_rtol(base, 4.0))
+    np.testing.assert_allclose(np.exp(2 * found), np.exp(2 * star), rtol=affine_sigma_argmin_rtol(p.X, p.W, p.b, p.mu_z, p.log_gamma_var, found, 4.0))
     for k in range(p.kappa):
         for step in (-1e-3, 1e-3):
             moved = star.copy()
@@ -87,7 +85,7 @@ def test_per_sample_sigma_has_the_same_minimizer(problem):
     fun = lambda ls: affine_vae_loss_eq3(p.X, p.W, p.b, p.mu_z, ls, p.log_gamma_var)  # noqa: E731
     found = _coordinate_argmin(fun, (p.kappa, n), 0.0)
     star = sigma_z_star(p.W, p.log_gamma_var)
-    rtol = _value_only_rtol(fun(found), 4.0 / n)
+    rtol = affine_sigma_argmin_rtol(p.X, p.W, p.b, p.mu_z, p.log_gamma_var, found, 4.0 / n)
     np.testing.assert_allclose(np.exp(2 * found), np.repeat(star[:, None], n, 1), rtol=rtol)
 
 
@@ -117,6 +115,19 @@ def test_eq12_expression_grows_without_bound_as_gamma_goes_to_zero(a, b, c):
     tail = gamma < a / (1 + abs(c))
     assert np.all(np.diff(values[tail]) > 0)
     assert values[-1] > 1e6 - 2.8e3
+
+
+@given(problem=affine_vae_problems(max_kappa=1), log_gamma_var=log_gamma_vars(1e-12, 1e2))
+def test_eq12_expression_is_eq11_for_one_latent_column(problem, log_gamma_var):
+    """Closed-form companion of the limit above: for kappa = 1, (11) is exactly the expression of
+    (12) with a = (1/n) sum_i ||x_i - w mu_i - b||^2, b = ||w||^2, c = d - 1, plus (1/n) sum_i mu_i^2."""
+    p = problem
+    a = float(np.mean(np.sum((p.X - p.W @ p.mu_z - p.b[:, None]) ** 2, axis=0)))
+    gamma = math.exp(log_gamma_var)
+    via12 = float(eq12_expression(a, float(np.sum(p.W**2)), p.d - 1, gamma)) + float(np.mean(p.mu_z**2))
+    eq11 = loss_eq11(p.X, p.W, p.b, p.mu_z, log_gamma_var)
+    scale = a / gamma + p.d * abs(log_gamma_var) + abs(math.log(gamma + np.sum(p.W**2))) + np.mean(p.mu_z**2)
+    assert abs(eq11 - via12) <= ROUNDOFF_RTOL * scale
 
 
 @given(problem=affine_vae_problems())
@@ -171,6 +182,31 @@ def test_closed_form_optimum_matches_the_numerical_minimum(data, log_gamma_var, 
     scale = max(1.0, abs(opt["loss"]))
     assert opt["loss"] == pytest.approx(opt["loss_closed_form"], rel=ROUNDOFF_RTOL * 100, abs=ROUNDOFF_ATOL * scale * 100)
     assert profiled_loss(X, opt["W"], log_gamma_var)[0] == pytest.approx(opt["loss"], rel=ROUNDOFF_RTOL * 100)
+    # the plain Eq. (3) at the returned parameters (accurate at these gamma >= 1e-2: its residual's
+    # round-off, ~1e-32 ||x||^2, divided by gamma is far below the loss)
+    direct = affine_vae_loss_eq3(X, opt["W"], opt["b"], opt["mu_z"], opt["log_sigma_z"], log_gamma_var)
+    assert direct == pytest.approx(opt["loss"], rel=ROUNDOFF_RTOL * 100, abs=ROUNDOFF_ATOL * scale * 100)
+
+
+@given(data=subspace_data())
+def test_optimal_affine_vae_loss_is_accurate_down_to_log_gamma_minus_200(data):
+    """Lemma 2's closed form at log gamma = -200 (gamma = 1.4e-87): for data on an r-dimensional
+    subspace and kappa >= r the optimum of Eq. (3) is kappa + r + sum_{j<=r} log lambda_j
+    + (d - r) log gamma (about -800 here). optimal_affine_vae's Eq. (3) at its parameters agrees: it
+    forms the residual without cancellation (the difference x - b - W mu gave 3.5e55: round-off
+    squared over gamma)."""
+    d, r = data.X.shape[0], data.r
+    log_gamma = -200.0
+    lam = data.eigenvalues[:r]
+    for kappa in sorted({r, d}):
+        expected = kappa + r + np.sum(np.log(lam)) + (d - r) * log_gamma
+        opt = optimal_affine_vae(data.X, kappa, log_gamma)
+        # the strategy's spectrum and X's covariance agree to 1e-12 lambda_1 (tests/test_strategies.py),
+        # which moves each log lambda_j by 1e-12 lambda_1 / lambda_j <= 1e-12 / min_eig (0.05)
+        atol = r * 1e-12 / 0.05
+        assert opt["loss"] == pytest.approx(expected, rel=ROUNDOFF_RTOL, abs=atol)
+        assert opt["loss_closed_form"] == pytest.approx(expected, rel=ROUNDOFF_RTOL, abs=atol)
+        assert int(opt["active"].sum()) == r
 
 
 @given(data=subspace_data(), log_gamma_var=log_gamma_vars(1e-2, 1e1), seed=seeds)
@@ -215,9 +251,7 @@ def test_gamma_to_zero_measured_slope_and_active_columns(d, kappa, r):
     the grid. The minimum falls with slope d - r in log gamma; exactly r columns of W stay away
     from zero (||w||^2 -> lambda_j - gamma) and kappa - r columns are switched off
     (||w||^2 / gamma < 1e-6, i.e. sigma_k^2 = gamma / (gamma + ||w||^2) > 1 - 1e-6: q = prior)."""
-    rng = np.random.default_rng(d * 100 + kappa * 10 + r)
-    A = np.linalg.qr(rng.standard_normal((d, r)))[0]
-    X = A @ (rng.standard_normal((r, 30)) * 2.0) + rng.standard_normal((d, 1))
+    X = subspace.subspace_data(d, r, 30, seed=d * 100 + kappa * 10 + r, scales=np.full(r, 2.0))
     log_gammas = np.log(np.geomspace(1e-2, 1e-8, 7))
     scan = gamma_to_zero_scan(X, kappa, log_gammas)
     np.testing.assert_allclose(scan["slope"], d - r, atol=OPTIMIZER_SLOPE_ATOL)
@@ -251,3 +285,108 @@ def test_gamma_to_zero_measured_slope_and_active_columns(d, kappa, r):
 def test_bad_input_raises_naming_the_argument(call, argument):
     with pytest.raises(ValueError, match=f"^{argument}:"):
         call()
+
+
+# --- Eq. (11) at a finite gamma: the row penalty it carries ----------------------------------
+
+@given(u=positive_log_uniform(1e-8, 1e2), log_gamma_var=log_gamma_vars(1e-8, 1e1))
+def test_row_penalty_eq11_is_the_minimum_over_omega_of_the_column_term(u, log_gamma_var):
+    """(11) reparameterized as (13)-(14) at finite gamma: column k costs log(gamma + omega^2) + u/omega^2;
+    a bounded scalar search over log omega^2 finds the same minimum value as the closed form."""
+    gamma = math.exp(log_gamma_var)
+    f = row_penalty_eq11(log_gamma_var)
+    start = math.log(math.sqrt(u) * (math.sqrt(u) + math.sqrt(u + 4 * gamma)) / 2)
+    res = minimize_scalar(lambda lw: math.log(gamma + math.exp(lw)) + u * math.exp(-lw),
+                          bounds=(start - 5, start + 5), method="bounded", options={"xatol": 1e-10})
+    assert float(f(u)) == pytest.approx(res.fun, rel=OPTIMIZER_VALUE_RTOL, abs=OPTIMIZER_VALUE_RTOL)
+    assert float(f(u)) <= res.fun + ROUNDOFF_ATOL * (1 + abs(res.fun))
+
+
+@given(problem=affine_vae_problems())
+def test_eq11_at_finite_gamma_is_residual_plus_row_penalties(problem):
+    """At finite gamma, with unit-norm columns W_unit and codes Z = diag(omega) mu, the minimum of (11)
+    over omega is (1/(n gamma))||X - W_unit Z - b||^2 + sum_k f(u_k) + (d - kappa) log gamma, with f
+    the row penalty of `row_penalty_eq11`; any other omega costs more."""
+    p = problem
+    W_unit = p.W / np.linalg.norm(p.W, axis=0)
+    Z = p.mu_z
+    u = np.mean(Z**2, axis=1)
+    assume(np.all(u > 1e-12))
+    gamma = math.exp(p.log_gamma_var)
+    f = row_penalty_eq11(p.log_gamma_var)
+    omega = np.sqrt(np.sqrt(u) * (np.sqrt(u) + np.sqrt(u + 4 * gamma)) / 2)
+    at_star = loss_eq11(p.X, W_unit * omega, p.b, Z / omega[:, None], p.log_gamma_var)
+    residual = np.sum((p.X - W_unit @ Z - p.b[:, None]) ** 2) / (p.X.shape[1] * gamma)
+    expected = residual + float(np.sum(f(u))) + (p.d - p.kappa) * p.log_gamma_var
+    size = residual + np.sum(np.abs(f(u))) + abs((p.d - p.kappa) * p.log_gamma_var) + 1
+    assert at_star == pytest.approx(expected, rel=ROUNDOFF_RTOL, abs=ROUNDOFF_ATOL * size)
+    for factor in (0.9, 1.1):
+        moved = omega * factor
+        assert loss_eq11(p.X, W_unit * moved, p.b, Z / moved[:, None], p.log_gamma_var) > at_star
+
+
+@pytest.mark.parametrize("ratio", [1e-5, 1e-4, 1e-3, 1e-2])
+def test_row_penalty_eq11_tends_to_log_u_plus_one_as_gamma_goes_to_zero(ratio):
+    """gamma -> 0 gives back (15) plus its constant: expanding omega^2 = u + gamma - gamma^2/u + ...
+    gives f(u) = log u + 1 + gamma/u - (gamma/u)^2 + O((gamma/u)^3), so with x = gamma/u <= 1e-2,
+    |f(u) - log u - 1 - x| <= 2 x^2 (>= 2e-10, far above float64 round-off on O(1) values)."""
+    u = 0.3
+    f = row_penalty_eq11(math.log(ratio * u))
+    assert abs(float(f(u)) - math.log(u) - 1 - ratio) <= 2 * ratio**2
+
+
+@pytest.mark.parametrize("x", [1e-4, 1e-3, 1e-2])
+def test_row_penalty_eq11_rises_like_2_sqrt_u_over_gamma_from_log_gamma(x):
+    """Near u = 0 the finite-gamma penalty is sqrt-like: with x = sqrt(u/gamma), log(1 + omega^2/gamma)
+    = x + O(x^3) and u/omega^2 = x - x^2/2 + O(x^3), so |f(u) - log gamma - 2x| <= x^2. Its slope at 0
+    is unbounded but f(0) = log gamma is finite: the situation of sqrt in Theorem 4."""
+    gamma = 1e-3
+    f = row_penalty_eq11(math.log(gamma))
+    assert float(f(0.0)) == pytest.approx(math.log(gamma), rel=ROUNDOFF_RTOL)
+    assert abs(float(f(x**2 * gamma)) - math.log(gamma) - 2 * x) <= x**2
+    assert f.grad_at_zero == math.inf and not f.bounded_gradient
+
+
+def test_row_penalty_eq11_is_concave_non_decreasing_with_derivative_one_over_omega_squared():
+    """f is a minimum of functions affine in u, hence concave; each is increasing, hence f is
+    non-decreasing; by the envelope theorem f'(u) = 1/omega*(u)^2 (central differences agree)."""
+    f = row_penalty_eq11(math.log(1e-2))
+    u = np.geomspace(1e-8, 1e2, 400)
+    values = f(u)
+    assert np.all(np.diff(values) > 0)
+    slopes = np.diff(values) / np.diff(u)
+    assert np.all(np.diff(slopes) <= ROUNDOFF_RTOL * np.abs(slopes[1:]))
+    step = 1e-5 * u
+    central = (f(u + step) - f(u - step)) / (2 * step)
+    np.testing.assert_allclose(central, f.derivative(u), rtol=FINITE_DIFFERENCE_RTOL)
+
+
+def test_finite_gamma_leaves_a_failure_region_that_shrinks_like_gamma_to_the_quarter():
+    """The bridge between Lemma 2 and Theorem 4: at finite gamma, (11)'s log(gamma + ||w_k||^2) is the
+    log(u + c) penalty with c = gamma in the column energy, and in the row energy it is the profiled
+    f of `row_penalty_eq11`. Both have finite h(0) = log gamma (+ const), so Theorem 4's construction
+    (C = 0.7) has a failure region eps < eps*(gamma) at every gamma > 0; it closes only as gamma -> 0,
+    like gamma^(1/4): the closed form of crossover_eps_closed_form gives eps*^4 -> gamma u/(m_1 m_2)
+    for log(u + gamma), and f ~ log u + 1 turns that into gamma u / (e m_1 m_2): a ratio e^(-1/4)."""
+    gammas = np.geomspace(1e-8, 1e-5, 4)
+    shifted = np.array([crossover_eps(log_shift(g), 0.7) for g in gammas])
+    profiled = np.array([crossover_eps(row_penalty_eq11(math.log(g)), 0.7) for g in gammas])
+    assert np.all(shifted > 0) and np.all(profiled > 0)
+    for eps_star in (shifted, profiled):
+        slope = np.polyfit(np.log(gammas), np.log(eps_star), 1)[0]
+        assert slope == pytest.approx(0.25, abs=ASYMPTOTIC_RATE_ATOL)
+    np.testing.assert_allclose(profiled / shifted, math.exp(-0.25), rtol=ASYMPTOTIC_RATE_ATOL)
+
+
+def test_naive_log_u_plus_gamma_fails_the_omega_minimization_check():
+    """Companion: reading (11)'s log(gamma + ||w_k||^2) directly as a penalty log(u + gamma) on the ROW
+    energy is wrong: at u = gamma the minimum over omega is log gamma + log((3 + sqrt 5)/2) + 2/(1 + sqrt 5)
+    (omega^2 = gamma (1 + sqrt 5)/2), about log gamma + 1.580, not log(2 gamma) = log gamma + 0.693."""
+    gamma = 1e-3
+    res = minimize_scalar(lambda lw: math.log(gamma + math.exp(lw)) + gamma * math.exp(-lw),
+                          bounds=(math.log(gamma) - 5, math.log(gamma) + 5), method="bounded",
+                          options={"xatol": 1e-10})
+    golden = (1 + math.sqrt(5)) / 2
+    assert res.fun == pytest.approx(math.log(gamma) + math.log(1 + golden) + 1 / golden, rel=OPTIMIZER_VALUE_RTOL)
+    assert abs(float(log_shift(gamma)(gamma)) - res.fun) > 0.8
+    assert float(row_penalty_eq11(math.log(gamma))(gamma)) == pytest.approx(res.fun, rel=OPTIMIZER_VALUE_RTOL)

@@ -6,27 +6,21 @@ import math
 import numpy as np
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 from scipy.optimize import minimize_scalar
 
+from infgrad.tolerances import BRENT_XTOL, RATE_SLOPE_ATOL, ROUNDOFF_ATOL, ROUNDOFF_RTOL, eq3_gamma_argmin_rtol
 from tests.strategies import affine_vae_problems, decoder_problems, seeds
-from tests.tolerances import RATE_SLOPE_ATOL, ROUNDOFF_ATOL, ROUNDOFF_RTOL
 from theory.lemma3 import eq17_constant, gamma_star, gamma_star_affine, loss_eq17, loss_eq18, loss_eq19
 from theory.objective import objective_eq22
 from theory.penalties import log_penalty
-from theory.vae_loss import affine_vae_loss_eq3, mc_vae_loss_eq3, vae_loss_eq3
+from theory.vae_loss import affine_expected_sq_error, affine_vae_loss_eq3, mc_vae_loss_eq3, vae_loss_eq3
 
 
 def _argmin_over_log_gamma(loss_of_log_gamma, guess: float) -> float:
     res = minimize_scalar(loss_of_log_gamma, bracket=(guess - 1.0, guess + 1.0), method="brent",
-                          options={"xtol": 1e-12})
+                          options={"xtol": BRENT_XTOL})
     return math.exp(res.x)
-
-
-def _value_only_rtol(loss: float) -> float:
-    """Eq. (3) in v = log gamma is e^{-v} e + d v with curvature d at the minimum, so an argmin from
-    float64 values alone is good to |dv| <= sqrt(8 eps |L| / d) (values within 4 eps |L| tie);
-    gamma moves by that relative. Brent's xtol 1e-12 adds little."""
-    return math.sqrt(8.0 * np.finfo(float).eps * max(abs(loss), 1.0)) + 1e-10
 
 
 @given(problem=decoder_problems(), seed=seeds)
@@ -37,8 +31,11 @@ def test_gamma_star_is_the_argmin_of_eq3_for_any_decoder(problem, seed):
     _, _, recon = mc_vae_loss_eq3(p.X, p.decoder, p.mu_z, p.log_sigma_z, 0.0, 8, seed)
     star = gamma_star(p.X, recon)
     found = _argmin_over_log_gamma(lambda v: vae_loss_eq3(p.X, recon, p.mu_z, p.log_sigma_z, v), math.log(star))
-    loss = vae_loss_eq3(p.X, recon, p.mu_z, p.log_sigma_z, math.log(star))
-    np.testing.assert_allclose(found, star, rtol=_value_only_rtol(loss))
+    (d, n), kappa = p.X.shape, p.mu_z.shape[0]
+    sq_error = np.mean(np.sum((p.X[None] - recon) ** 2, axis=1), axis=0)
+    # the mean over 8 draws of d squares, the sums over kappa, the mean over n
+    rtol = eq3_gamma_argmin_rtol(sq_error, d, math.log(star), p.mu_z, p.log_sigma_z, 8 * d + 3 * kappa + n + 10)
+    np.testing.assert_allclose(found, star, rtol=rtol)
 
 
 @given(problem=affine_vae_problems())
@@ -48,7 +45,10 @@ def test_gamma_star_affine_is_the_argmin_of_the_exact_affine_eq3(problem):
     star = gamma_star_affine(p.X, p.W, p.b, p.mu_z, p.log_sigma_z)
     fun = lambda v: affine_vae_loss_eq3(p.X, p.W, p.b, p.mu_z, p.log_sigma_z, v)  # noqa: E731
     found = _argmin_over_log_gamma(fun, math.log(star))
-    np.testing.assert_allclose(found, star, rtol=_value_only_rtol(fun(math.log(star))))
+    sq_error = affine_expected_sq_error(p.X, p.W, p.b, p.mu_z, p.log_sigma_z)
+    n_terms = p.d * p.kappa + p.d + 3 * p.kappa + p.X.shape[1] + 10  # W mu, the sums, the mean over n
+    rtol = eq3_gamma_argmin_rtol(sq_error, p.d, math.log(star), p.mu_z, p.log_sigma_z, n_terms)
+    np.testing.assert_allclose(found, star, rtol=rtol)
 
 
 @given(problem=decoder_problems(), seed=seeds)
@@ -86,6 +86,23 @@ def test_eq17_tends_to_eq18_like_sigma_squared(seed):
     assert np.all(gaps > 0) or np.all(gaps < 0)
     slope = np.polyfit(np.log(sigmas), np.log(np.abs(gaps)), 1)[0]
     np.testing.assert_allclose(slope, 2.0, atol=RATE_SLOPE_ATOL)
+
+
+@given(problem=affine_vae_problems(), log_sigma=st.floats(-12.0, 0.0))
+def test_eq17_minus_eq18_in_closed_form_for_an_affine_decoder(problem, log_sigma):
+    """Closed-form companion of the fitted slope 2: for mu_x(z) = W z + b with the exact expectation,
+    gamma* = e + sigma^2 ||W||_F^2 / d (e = the error at the means, per entry), so (17) - (18) =
+    d log(1 + sigma^2 ||W||_F^2 / (d e)) = sigma^2 ||W||_F^2 / e + O(sigma^4)."""
+    p = problem
+    d = p.d
+    log_sigma_z = np.full_like(p.mu_z, log_sigma)
+    eq17_exact = d * math.log(gamma_star_affine(p.X, p.W, p.b, p.mu_z, log_sigma_z)) + np.sum(p.mu_z**2) / p.X.shape[1]
+    recon_at_mu = p.W @ p.mu_z + p.b[:, None]
+    error = float(np.mean((p.X - recon_at_mu) ** 2))
+    expected = d * math.log1p(math.exp(2 * log_sigma) * np.sum(p.W**2) / (d * error))
+    gap = eq17_exact - loss_eq18(p.X, recon_at_mu, p.mu_z)
+    # the difference of two O(|loss|) numbers: round-off relative to them, not to the (small) gap
+    assert abs(gap - expected) <= ROUNDOFF_RTOL * (abs(eq17_exact) + 1.0)
 
 
 @given(problem=decoder_problems())

@@ -7,12 +7,15 @@ import math
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+from tests.experiments_support import needs_experiments
+
+torch = needs_experiments()
 
 from experiments.core.losses import (eq3_terms, gaussian_log_density, importance_weighted_nll,
                                 nats_to_bpd, vae_forward)
+from experiments.core.models import set_log_gamma_var
 from experiments.outlier.model import OutlierVAE
-from tests.tolerances import FLOAT32_RTOL, MC_SIGMAS, ROUNDOFF_RTOL
+from infgrad.tolerances import FLOAT32_RTOL, MC_SIGMAS, ROUNDOFF_RTOL
 from theory.vae_loss import neg_elbo_per_sample, vae_loss_eq3, vae_loss_eq3_per_sample
 
 
@@ -107,7 +110,8 @@ def test_bpd_approximates_the_probability_of_the_8bit_bin(sigma):
 @pytest.fixture(scope="module")
 def small_vae():
     torch.manual_seed(0)
-    model = OutlierVAE(kappa=6, channels=(8, 16, 16), log_gamma_var_init=-4.0).eval()
+    model = OutlierVAE(kappa=6, channels=(8, 16, 16)).eval()
+    set_log_gamma_var(model, -4.0)
     x = torch.rand(16, 1, 32, 32, generator=torch.Generator().manual_seed(1))
     return model, x
 
@@ -144,3 +148,83 @@ def test_importance_weighted_bound_rejects_zero_samples(small_vae):
     model, x = small_vae
     with pytest.raises(ValueError, match="num_samples"):
         importance_weighted_nll(model, x, 0)
+
+
+class LinearGaussianVAE:
+    """Prior N(0, I_kappa), decoder N(W z + b, gamma I_d) with orthogonal columns of W, and as encoder
+    the EXACT posterior N((W^T W + gamma I)^{-1} W^T (x - b), gamma (W^T W + gamma I)^{-1}), which is
+    diagonal because W^T W is. Then p(x, z) / q(z|x) = p(x) for every z, so every importance weight
+    is log p(x) and the K-sample bound equals log p(x) for EVERY K. float64 throughout."""
+
+    def __init__(self, d: int = 5, kappa: int = 3, gamma: float = 0.3, seed: int = 0):
+        rng = np.random.default_rng(seed)
+        basis = np.linalg.qr(rng.standard_normal((d, kappa)))[0]  # orthonormal columns
+        self.W = torch.tensor(basis * rng.uniform(0.5, 2.0, kappa), dtype=torch.float64)  # (d, kappa)
+        self.b = torch.tensor(rng.standard_normal(d), dtype=torch.float64)
+        self.kappa = kappa
+        self.log_gamma_var = torch.tensor(math.log(gamma), dtype=torch.float64)
+        self.precision = (self.W**2).sum(dim=0) + gamma  # diag(W^T W + gamma I), (kappa,)
+
+    def encode(self, x):
+        mu_z = (x.reshape(x.shape[0], -1) - self.b) @ self.W / self.precision
+        log_sigma_z = 0.5 * (self.log_gamma_var - torch.log(self.precision)).expand_as(mu_z)
+        return mu_z, log_sigma_z
+
+    def decode(self, z):
+        return z @ self.W.T + self.b
+
+    def neg_log_marginal(self, x) -> np.ndarray:
+        """-log N(x; b, W W^T + gamma I) in closed form (numpy float64), (batch,)."""
+        W, b, x = self.W.numpy(), self.b.numpy(), x.reshape(x.shape[0], -1).numpy()
+        cov = W @ W.T + math.exp(float(self.log_gamma_var)) * np.eye(W.shape[0])
+        centred = x - b
+        mahalanobis = np.sum(centred * np.linalg.solve(cov, centred.T).T, axis=1)
+        return 0.5 * (mahalanobis + np.linalg.slogdet(cov)[1] + W.shape[0] * math.log(2.0 * math.pi))
+
+
+@pytest.mark.parametrize("num_samples", [1, 2, 16])
+def test_importance_weighted_bound_is_log_marginal_when_the_encoder_is_the_exact_posterior(num_samples):
+    """Closed form behind the inequality tests above: for a linear-Gaussian VAE whose encoder is the
+    exact posterior, -log (1/K) sum_k w_k = -log p(x) = -log N(x; b, W W^T + gamma I) for every K
+    and every draw (float64 round-off). The posterior stds are below 1, so this also checks the
+    log q of draws at sigma != 1."""
+    model = LinearGaussianVAE()
+    x = torch.tensor(np.random.default_rng(1).standard_normal((7, 5)) * 2.0)
+    nll, log_w = importance_weighted_nll(model, x, num_samples, torch.Generator().manual_seed(num_samples),
+                                         return_log_weights=True)
+    expected = model.neg_log_marginal(x)
+    assert torch.all(model.encode(x)[1] < 0)  # sigma_z < 1
+    np.testing.assert_allclose(nll.numpy(), expected, rtol=ROUNDOFF_RTOL)
+    np.testing.assert_allclose(-log_w.numpy(), np.broadcast_to(expected, log_w.shape), rtol=ROUNDOFF_RTOL)
+
+
+class _FixedPosterior:
+    """An encoder with the same q(z|x) = N(mu, sigma^2) for every x, and the identity decoder."""
+
+    kappa = 2
+
+    def __init__(self, mu, sigma):
+        self.mu, self.log_sigma = torch.tensor(mu, dtype=torch.float64), math.log(sigma)
+        self.log_gamma_var = torch.tensor(0.0, dtype=torch.float64)
+
+    def encode(self, x):
+        mu = self.mu.expand(x.shape[0], self.kappa)
+        return mu, torch.full_like(mu, self.log_sigma)
+
+    def decode(self, z):
+        return z
+
+
+@pytest.mark.parametrize("sigma", [0.05, 3.0])
+def test_reparameterized_draw_is_mu_plus_sigma_times_the_generators_normal_draw(sigma):
+    """vae_forward's z = mu + sigma eps exactly (the generator's standard normal draw), at sigma != 1;
+    and over 20000 draws the mean and std of z are mu and sigma within MC_SIGMAS standard errors."""
+    n = 20000
+    model = _FixedPosterior([0.5, -2.0], sigma)
+    _, z = vae_forward(model, torch.zeros(n, 2, dtype=torch.float64), torch.Generator().manual_seed(0))
+    mu = model.mu.expand(n, 2)
+    eps = torch.randn((n, 2), generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    # round-off relative to the summands (mu + sigma eps may cancel to near 0)
+    assert torch.all((z - (mu + sigma * eps)).abs() <= ROUNDOFF_RTOL * (mu.abs() + sigma * eps.abs()))
+    assert torch.all((z.mean(dim=0) - mu[0]).abs() <= MC_SIGMAS * sigma / math.sqrt(n))
+    assert torch.all((z.std(dim=0) - sigma).abs() <= MC_SIGMAS * sigma / math.sqrt(2 * (n - 1)))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from experiments.manifold import data
-from tests.tolerances import ROUNDOFF_ATOL, ROUNDOFF_RTOL
+from infgrad.tolerances import ROUNDOFF_ATOL, ROUNDOFF_RTOL
 
 # numerical rank of float64 data: singular values below 1e-9 of the largest are round-off (the data
 # are O(1) sums of at most ~800 products, round-off ~1e-13 relative)

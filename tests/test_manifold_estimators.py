@@ -9,7 +9,7 @@ import pytest
 
 from experiments.manifold import estimators as est
 from experiments.manifold.data import linear_subspace
-from tests.tolerances import ROUNDOFF_ATOL, ROUNDOFF_RTOL
+from infgrad.tolerances import ROUNDOFF_ATOL, ROUNDOFF_RTOL
 from theory.lemma2 import optimal_affine_vae
 
 D, R, KAPPA = 12, 4, 8

@@ -7,11 +7,13 @@ import math
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch", reason="the experiments need the [experiments] extra")
+from tests.experiments_support import needs_experiments
+
+torch = needs_experiments()
 
 from experiments.manifold import measure  # noqa: E402
 from experiments.manifold.models import CurveDecoder, CurveModel, MLPVAE  # noqa: E402
-from tests.tolerances import FLOAT32_RTOL, ROUNDOFF_RTOL  # noqa: E402
+from infgrad.tolerances import FLOAT32_RTOL, ROUNDOFF_RTOL  # noqa: E402
 from theory.theorem4 import decoder_eq20  # noqa: E402
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch", reason="the experiments need the [experiments] extra")
+from tests.experiments_support import needs_experiments
+
+torch = needs_experiments()
 
 from experiments.manifold import objectives  # noqa: E402
-from tests.tolerances import ROUNDOFF_RTOL  # noqa: E402
+from infgrad.tolerances import ROUNDOFF_RTOL  # noqa: E402
 from theory.objective import objective_eq22  # noqa: E402
 
 U = np.concatenate([np.logspace(-12, 3, 40), [0.3, 1.0, 7.5]])

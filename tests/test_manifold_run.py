@@ -5,11 +5,13 @@ import json
 
 import pytest
 
-pytest.importorskip("torch", reason="the experiments need the [experiments] extra")
+from tests.experiments_support import needs_experiments
+
+needs_experiments()
 
 from experiments.manifold import baselines, curve  # noqa: E402
 from infgrad.cli import main  # noqa: E402
-from tests.tolerances import TRAINED_SLOPE_ATOL  # noqa: E402
+from infgrad.tolerances import TRAINED_SLOPE_ATOL  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from experiments.core import mmd
-from tests.tolerances import MC_SIGMAS, ROUNDOFF_ATOL, ROUNDOFF_RTOL
+from tests.experiments_support import needs_experiments
+
+needs_experiments()
+from experiments.core import mmd  # noqa: E402
+from infgrad.tolerances import MC_SIGMAS, ROUNDOFF_ATOL, ROUNDOFF_RTOL
 
 
 def brute_force_mmd2(x, y, scales=mmd.IMQ_SCALES):

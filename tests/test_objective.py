@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from hypothesis import given
 
+from infgrad.tolerances import ROUNDOFF_ATOL, ROUNDOFF_RTOL
 from tests.strategies import decoder_problems, subspace_data
-from tests.tolerances import ROUNDOFF_ATOL, ROUNDOFF_RTOL
 from theory.lemma2 import optimal_affine_vae
 from theory.objective import active_rows, infinite_indicator, is_optimal_sparse, min_active_rows_affine, objective_eq22
 from theory.penalties import linear, log_penalty, sqrt_penalty

@@ -6,12 +6,14 @@ import math
 
 import pytest
 
-torch = pytest.importorskip("torch")
+from tests.experiments_support import needs_experiments
+
+torch = needs_experiments()
 from torch import nn
 
-from experiments.core.models import VAEProtocol, gamma_std, gamma_var
+from experiments.core.models import VAEProtocol, gamma_std, gamma_values, gamma_var, set_log_gamma_var
 from experiments.outlier.model import OutlierVAE
-from tests.tolerances import FLOAT32_RTOL
+from infgrad.tolerances import FLOAT32_RTOL
 
 
 @pytest.fixture(scope="module")
@@ -56,9 +58,21 @@ def test_outlier_vae_follows_the_vae_protocol(model):
 
 def test_gamma_std_and_variance_read_log_gamma_var_as_log_variance():
     """gamma = exp(log_gamma_var) is the variance; Table 1's 0.0055 as a std is variance 3.025e-5."""
-    vae = OutlierVAE(kappa=2, channels=(4, 4, 4), log_gamma_var_init=2.0 * math.log(0.0055))
+    vae = OutlierVAE(kappa=2, channels=(4, 4, 4))
+    set_log_gamma_var(vae, 2.0 * math.log(0.0055))
     assert gamma_std(vae) == pytest.approx(0.0055, rel=FLOAT32_RTOL)  # log_gamma_var is a float32 parameter
     assert gamma_var(vae) == pytest.approx(0.0055**2, rel=FLOAT32_RTOL)  # log_gamma_var is a float32 parameter
+    values = gamma_values(vae.log_gamma_var)
+    assert values == {"log_gamma_var": vae.log_gamma_var.item(), "gamma_var": gamma_var(vae),
+                      "gamma_std": gamma_std(vae)}
+
+
+def test_a_new_model_starts_at_gamma_one_and_set_log_gamma_var_fixes_or_frees_it():
+    """The network creates gamma = 1; the run's value and whether it is learned come from one setter."""
+    vae = OutlierVAE(kappa=2, channels=(4, 4, 4))
+    assert gamma_var(vae) == 1.0 and vae.log_gamma_var.requires_grad
+    set_log_gamma_var(vae, -2.0, learn=False)
+    assert vae.log_gamma_var.item() == -2.0 and not vae.log_gamma_var.requires_grad
 
 
 @pytest.mark.parametrize("kwargs,match", [({"kappa": 0}, "kappa"),

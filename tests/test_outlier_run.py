@@ -2,20 +2,23 @@
 numbers quoted beside ours, JSON, histograms, AUROC), --force / --resume, and one-line data errors."""
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-torch = pytest.importorskip("torch")
+from tests.experiments_support import MNIST_DIR, needs_experiments
+
+torch = needs_experiments()
 
 from experiments.core import datasets as data
 from experiments.outlier.report import PAPER_TABLE1, SETS
+from experiments.outlier.run import add_arguments
 from infgrad.cli import main
-from tests.tolerances import ROUNDOFF_RTOL
-
-MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+from infgrad.tolerances import FLOAT32_RTOL, ROUNDOFF_RTOL
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -73,7 +76,7 @@ def test_table_has_table_1_rows_kappa_columns_and_quoted_paper_numbers(smoke_run
     assert rows["FashionMNIST-Test"][0].strip() == "2.958"  # Glow, quoted
     assert rows["FashionMNIST-Test"][2].strip() == "-"      # kappa=4: not in Table 1
     assert float(rows["FashionMNIST-Test"][4]) == PAPER_TABLE1["FashionMNIST-Test"][0]
-    assert float(rows["gamma (decoder std, sqrt of the variance)"][4]) == PAPER_TABLE1["gamma"][0]
+    assert float(rows["gamma (decoder std, sqrt of the variance)"][4]) == PAPER_TABLE1["gamma_std"][0]
     assert {"FashionMNIST-Train", "MNIST-Test", "gamma (decoder variance)"} <= set(rows)
 
 
@@ -114,3 +117,72 @@ def test_bad_arguments_are_one_line_errors(tmp_path, capsys):
         code = main(["outlier", "--preset", "smoke", "--out", str(tmp_path / "o"), *extra])
         err = capsys.readouterr().err.strip()
         assert code == 2 and "\n" not in err, (extra, err)
+
+
+@pytest.mark.parametrize("extra, says", [
+    (["--log-gamma-var-init", "1000"], "outside [-60, 60]"),
+    (["--log-gamma-var-init", "-1000"], "outside [-60, 60]"),
+    # the two heads 4096 -> kappa and the decoder's kappa -> 4096: 3 * 4096 * 1e8 = 1.2288e12 weights
+    (["--kappa", "100000000"], "--kappa 100000000: the model has 1.23e+12 parameters"),
+    (["--resume"], "holds no run to continue"),
+    (["--results", "FILE"], "--results FILE exists and is not a folder"),
+])
+def test_bad_settings_are_one_line_errors_before_anything_is_written(tmp_path, capsys, extra, says):
+    """A gamma whose first loss would overflow, a model larger than the memory, --resume of a
+    folder without a run, a --results path that is a file: exit 2, one line with the reason, and
+    no --out folder left behind (nothing needs --force afterwards)."""
+    (tmp_path / "FILE").write_text("not a folder")
+    extra = [str(tmp_path / "FILE") if word == "FILE" else word for word in extra]
+    out = tmp_path / "o"
+    code = main(["outlier", "--preset", "smoke", "--kappa", "2", "--out", str(out),
+                 "--mnist-dir", str(MNIST_DIR), *extra])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("infgrad outlier: error:") and "\n" not in err, err
+    assert says.replace("FILE", str(tmp_path / "FILE")) in err
+    assert "Traceback" not in err and "[Errno" not in err and not out.exists()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"),
+                    reason="needs /proc (Linux), a folder nothing can be created in")
+def test_an_output_folder_that_cannot_be_created_is_named_without_an_errno(tmp_path, capsys):
+    code = main(["outlier", "--preset", "smoke", "--kappa", "2", "--out", "/proc/infgrad-x"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("infgrad outlier: error: --out /proc/infgrad-x: cannot create")
+    assert "[Errno" not in err and "\n" not in err
+
+
+def test_help_states_the_default_of_every_option():
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    undocumented = [a.option_strings[0] for a in parser._actions
+                    if a.option_strings and a.help not in (None, argparse.SUPPRESS)
+                    and "default" not in a.help and a.option_strings[0] != "-h"]
+    assert undocumented == []
+    text = parser.format_help()
+    assert "default: quick" in text and "(default: Table 1's 16 32 64 128 256 512)" in text.replace("\n", " ").replace("  ", " ")
+
+
+def test_parallel_kappa_runs_one_process_per_kappa_with_the_results_of_the_sequential_run(
+        smoke_run, tmp_path, capsys):
+    """--parallel-kappa: one process per kappa (their logs in --out/logs), the same report files,
+    and per kappa the numbers of the in-process sequential run (float32 sums in another order: the
+    children use torch's default thread count, the reference one thread). The line printed first
+    says what is about to run."""
+    out = tmp_path / "par"
+    capsys.readouterr()
+    assert _cli(out, "--parallel-kappa") == 0
+    err = capsys.readouterr().err
+    assert "[outlier] preset smoke: kappa 16 4, 2 iterations each at batch 8" in err and "TFLOP, about" in err
+    assert "[outlier] kappa=16: done" in err and "[outlier] kappa=4: done" in err
+    assert {p.name for p in (out / "logs").iterdir()} == {"kappa_16.log", "kappa_4.log"}
+    assert {"results.json", "table.md", "bpd_histograms.png"} <= {p.name for p in out.iterdir()}
+    ours = json.loads((out / "results.json").read_text())["kappa"]
+    reference = json.loads((smoke_run / "results.json").read_text())["kappa"]
+    assert sorted(ours) == sorted(reference) == ["16", "4"]
+    for kappa, entry in reference.items():
+        assert ours[kappa]["steps"] == entry["steps"] == 2
+        assert ours[kappa]["gamma_var"] == pytest.approx(entry["gamma_var"], rel=FLOAT32_RTOL)
+        for name in SETS:
+            got, want = ours[kappa]["bpd_iw"][name], entry["bpd_iw"][name]
+            assert got["n"] == want["n"] == 16
+            assert got["mean"] == pytest.approx(want["mean"], rel=FLOAT32_RTOL)

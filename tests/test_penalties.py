@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from infgrad.tolerances import FINITE_DIFFERENCE_RTOL, ROUNDOFF_RTOL
 from tests.strategies import positive_log_uniform
-from tests.tolerances import FINITE_DIFFERENCE_RTOL, ROUNDOFF_RTOL
 from theory.penalties import penalty_family, sqrt_shift
 
 FAMILY = penalty_family(1e-2)
@@ -70,6 +70,25 @@ def test_penalties_are_concave_and_non_decreasing(name, a, b):
     mid = h.value(0.5 * (low + high))
     chord = 0.5 * (h.value(low) + h.value(high))
     assert mid >= chord - ROUNDOFF_RTOL * max(1.0, abs(float(chord)))
+
+
+# (u, h(u), h(0)) with u chosen so that each penalty takes a round value (c = 1e-2)
+CLOSED_FORM_VALUES = {
+    "log": (math.e**2, 2.0, -math.inf), "log_shift": (math.e - 1e-2, 1.0, math.log(1e-2)),
+    "linear": (0.25, 0.25, 0.0), "sqrt": (0.0625, 0.25, 0.0), "sqrt_shift": (0.08, 0.2, 0.0),
+    "ratio": (1e-2, 0.5, 0.0), "indicator": (1e-300, 1.0, 0.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FAMILY))
+def test_penalty_values_in_closed_form(name):
+    """Closed-form companion of the order and concavity inequalities: log e^2 = 2, log(e - c + c) = 1,
+    sqrt(1/16) = 1/4, sqrt(0.08 + 0.01) - sqrt(0.01) = 0.2, c/(c + c) = 1/2, I[1e-300 > 0] = 1;
+    h(0) = -inf for log, log c for log(u + c), 0 for the others."""
+    u, expected, at_zero = CLOSED_FORM_VALUES[name]
+    h = FAMILY[name]
+    assert float(h.value(u)) == pytest.approx(expected, rel=ROUNDOFF_RTOL)
+    assert float(h.value(0.0)) == pytest.approx(at_zero, rel=ROUNDOFF_RTOL)
 
 
 def test_bounded_gradient_flags_match_section_8_3():

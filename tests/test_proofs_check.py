@@ -5,8 +5,10 @@ Symbolic results are exact (tolerances.EXACT): steps compare with ==, never with
 """
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,7 @@ from proofs_check.steps import (
     require,
     require_zero,
 )
+from tests.proofs_mutations import PROOF_MUTATIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = all_steps()
@@ -163,3 +166,30 @@ def test_erratum_must_cite_an_equation():
     assert isinstance(proved("d"), Result)
     with pytest.raises(ValueError, match="equation number"):
         erratum("d", "the sum is wrong")
+
+
+# --- every step can fail ------------------------------------------------------------------------------
+
+def test_every_step_has_a_mutation_case():
+    """A step added without a companion wrong formula fails this test."""
+    assert {s.id for s in STEPS} == {m.case for m in PROOF_MUTATIONS}
+
+
+@pytest.mark.parametrize("mutation", PROOF_MUTATIONS, ids=[f"{m.case}:{m.name}" for m in PROOF_MUTATIONS])
+def test_a_wrong_formula_turns_its_step_red(mutation, outcomes, monkeypatch, capsys):
+    """With the formula the step confirms replaced by a wrong one, the step FAILs, the summary line
+    counts it and `python -m proofs_check` exits 1. The other steps return their results of the
+    unmutated run (cached), so each case runs only the step under test."""
+    mutation.apply(monkeypatch)
+    steps = [one if one.id == mutation.case else replace(one, check=lambda cached=outcomes[one.id].result: cached)
+             for one in STEPS]
+    assert main([], steps=steps) == 1
+    printed = capsys.readouterr().out
+    failures = printed.split("\nFailures\n", 1)[1]
+    # rejected by the derivation itself (a require), not by a crash of the wrong formula
+    assert f"[{mutation.case}] DerivationError:" in failures, mutation.why
+    counts = re.search(r"(\d+) steps: (\d+) pass, (\d+) findings \(corrected statement proved\), (\d+) fail", printed)
+    total, passed, findings, failed = map(int, counts.groups())
+    assert total == len(STEPS) and failed >= 1 and passed + findings + failed == total
+    healthy = [o.result.status for o in outcomes.values()]
+    assert passed + findings == healthy.count(Status.PASS) + healthy.count(Status.FINDING) - failed

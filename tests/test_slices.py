@@ -1,4 +1,4 @@
-"""Main-text Figure 3 (Figure 6 here), theory/slices.py: slices through Eq. (3) of a linear VAE with the
+"""Main-text Figure 3 (Figure 6 here), figures/slices.py: slices through Eq. (3) of a linear VAE with the
 optimal sparse representation at s = 0. Claims: the minimizer on the slice moves to 0 as gamma -> 0
 (like gamma), the walls steepen (like 1/gamma), and on the line to the flipped twin a second, local
 minimum appears; on a random direction no local minimum appears (a faithful negative finding)."""
@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.tolerances import FIGURE_RATE_SLOPE_ATOL, ROUNDOFF_RTOL
-from theory import lemma2, slices
+from infgrad.tolerances import FIGURE_RATE_SLOPE_ATOL, ROUNDOFF_RTOL
+from figures import slices
+from theory import lemma2
 
 GAMMAS = (1.0, 1e-1, 1e-2, 1e-3)
 

@@ -2,6 +2,11 @@
 would make every property test built on it vacuous)."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 from hypothesis import given
 
@@ -68,3 +73,35 @@ def test_scalar_strategies_stay_in_range(C_n_seed, value, log_gamma):
     assert 0 < C < 1 and n >= 2
     assert 1e-3 * (1 - 1e-12) <= value <= 1e3 * (1 + 1e-12)
     assert np.isfinite(log_gamma)
+
+
+_DRAW_EXAMPLES = """
+import json, sys
+import tests.conftest  # the suite's hypothesis settings
+if sys.argv[1] == "all":
+    import figures.build, infgrad.verify, proofs_check.steps
+    for name in figures.build.NAMES:
+        figures.build.figure_functions(name)
+from hypothesis import given, settings, strategies as st
+seen = []
+
+@settings(derandomize=True, database=None, max_examples=30)
+@given(st.integers(0, 2**32 - 1), st.floats(-1e3, 1e3), st.integers(1, 6))
+def collect(i, x, k):
+    seen.append((i, x, k))
+
+collect()
+print(json.dumps(seen))
+"""
+
+
+def test_examples_do_not_depend_on_the_modules_loaded():
+    """The derandomized examples of a test are the same whether a run has loaded a few project
+    modules or all of them (tests/conftest.py empties hypothesis' pool of literals collected from
+    loaded modules): every test file, and every single test, sees the examples of the full run."""
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    runs = [subprocess.run([sys.executable, "-c", _DRAW_EXAMPLES, which], cwd=root, env=env,
+                           capture_output=True, text=True, timeout=300) for which in ("few", "all")]
+    assert all(run.returncode == 0 for run in runs), [run.stderr[-2000:] for run in runs]
+    assert runs[0].stdout == runs[1].stdout and len(runs[0].stdout) > 100

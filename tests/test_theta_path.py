@@ -1,4 +1,4 @@
-"""Theorem 4 between its endpoints (supplement Eq. 20-24), theory/theta_path.py: the zero-reconstruction
+"""Theorem 4 between its endpoints (supplement Eq. 20-24), figures/theta_path.py: the zero-reconstruction
 cost along theta (Figure 5) and projected Adam on (Z, theta) (Figure 10)."""
 import math
 
@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.tolerances import FINITE_DIFFERENCE_RTOL, ROUNDOFF_RTOL
-from theory import penalties, theorem4, theta_path
+from infgrad.tolerances import FINITE_DIFFERENCE_RTOL, ROUNDOFF_RTOL
+from figures import theta_path
+from theory import penalties, theorem4
 
 C, EPS, N = 0.7, 0.1, 32
 BOUNDED = ["log_shift", "sqrt_shift", "ratio", "linear"]

@@ -2,6 +2,8 @@
 the theory package, fixed vs learned gamma, the per-step hook, config overrides, and resume after a kill."""
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 import os
 import signal
@@ -13,16 +15,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+from tests.experiments_support import needs_experiments
+
+torch = needs_experiments()
 
 from experiments.core import datasets as data
+from experiments.core import train as train_module
 from experiments.core.cli import override
+from experiments.core.losses import eq3_pass
+from experiments.core.models import LOG_GAMMA_VAR_RANGE
 from experiments.core.runs import CONFIG_NAME, prepare_run_dir, read_metrics
 from experiments.core.runs import SNAPSHOT_DIR, load_checkpoint
 from experiments.core.train import TrainConfig, batch_indices, seed_everything, snapshot_steps, train
 from experiments.outlier.model import OutlierVAE
 from experiments.outlier.presets import PRESETS
-from tests.tolerances import FLOAT32_RTOL
+from infgrad.tolerances import FLOAT32_RTOL
 from theory.vae_loss import neg_elbo_per_sample, vae_loss_eq3
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -256,7 +263,7 @@ def _resume_and_compare(images, uninterrupted, run_dir):
     assert strip(rows) == strip(reference_rows)
 
 
-# ------------------------------------------------------------------------------ gamma floor (issue 6)
+# ------------------------------------------------------------------------------ gamma floor
 def test_gamma_floor_keeps_the_learned_gamma_at_or_above_it(images):
     """gamma_var_floor: after every optimizer step exp(log_gamma_var) >= floor. The floor is derived
     from the unclamped run (lr_log_gamma 0.1: gamma falls from 1 by ~e^-0.1 per Adam step) as the
@@ -284,14 +291,12 @@ def test_gamma_floor_keeps_the_learned_gamma_at_or_above_it(images):
 def test_default_gamma_floor_skips_the_clamp(images, monkeypatch):
     """gamma_var_floor = 0 (the default of every preset) never calls the clamp, so runs made before
     the field existed are reproduced bit for bit; a floor above a FIXED gamma is a ValueError."""
-    import experiments.core.train as train_module
-
     assert all(preset.gamma_var_floor == 0.0 for preset in PRESETS.values())
 
     def must_not_run(*args):
         raise AssertionError("the gamma clamp ran with gamma_var_floor = 0")
 
-    monkeypatch.setattr(train_module, "_clamp_log_gamma_var", must_not_run)
+    monkeypatch.setattr(train_module, "clamp_log_gamma_var", must_not_run)
     seed_everything(0)
     train(OutlierVAE(kappa=2, channels=NARROW), images, tiny(iters=2))
     for bad, match in [({"gamma_var_floor": -1.0}, "gamma_var_floor"),
@@ -303,20 +308,19 @@ def test_default_gamma_floor_skips_the_clamp(images, monkeypatch):
     override(TrainConfig(), learn_gamma=False, log_gamma_var_init=math.log(0.01), gamma_var_floor=0.01)
 
 
-def test_resume_fills_fields_added_after_the_run_with_their_defaults(tmp_path):
-    """A run folder whose config.json predates a TrainConfig field (here gamma_var_floor) resumes
-    when the field keeps its default, and is refused when the field now differs from it."""
-    import dataclasses
-    import json
-
+@pytest.mark.parametrize("field, changed", [("gamma_var_floor", 0.01), ("precision", "bf16")])
+def test_resume_fills_fields_added_after_the_run_with_their_defaults(tmp_path, field, changed):
+    """A run folder whose config.json predates a TrainConfig field (gamma_var_floor, precision)
+    resumes when the field keeps its default, and is refused when the field now differs from it.
+    A run made with device "cpu" resumes under the new default "auto" (device is free to change)."""
     config = dataclasses.asdict(TrainConfig())
-    old = {k: v for k, v in config.items() if k != "gamma_var_floor"}
+    old = {**{k: v for k, v in config.items() if k != field}, "device": "cpu"}
     (tmp_path / CONFIG_NAME).write_text(json.dumps(old))
     defaults = dataclasses.asdict(TrainConfig())
     prepare_run_dir(tmp_path, config, resume=True, defaults=defaults)
     (tmp_path / CONFIG_NAME).write_text(json.dumps(old))
-    with pytest.raises(ValueError, match="gamma_var_floor"):
-        prepare_run_dir(tmp_path, {**config, "gamma_var_floor": 0.01}, resume=True, defaults=defaults)
+    with pytest.raises(ValueError, match=field):
+        prepare_run_dir(tmp_path, {**config, field: changed}, resume=True, defaults=defaults)
 
 
 # ------------------------------------------------------------------------------ vectors, custom objectives
@@ -429,8 +433,6 @@ def test_fixed_gamma_vae_on_vectors_with_a_custom_objective_keeps_gamma_and_its_
     """A VAE whose gamma is FIXED (learn_gamma=False) under a custom per-sample objective (here Eq. 3
     itself, the braces, instead of the default's nats): gamma stays at exp(log_gamma_var_init), the
     rows hold the objective's terms and then the gamma columns."""
-    from experiments.core.losses import eq3_pass
-
     def eq3_braces(model, x, eps):
         terms, z = eq3_pass(model, x, eps)
         return {"loss": terms["eq3"], "recon_sq": terms["recon_sq"], "z": z}
@@ -487,3 +489,17 @@ def test_resume_of_a_vector_run_reproduces_the_uninterrupted_run(vectors, tmp_pa
     strip = lambda rs: [{k: v for k, v in r.items() if k != "time_s"} for r in rs]
     assert strip(read_metrics(tmp_path / "parts" / "metrics.csv")) == \
         strip(read_metrics(tmp_path / "whole" / "metrics.csv"))
+
+
+def test_the_gamma_range_ends_train_to_finite_rows(tmp_path):
+    """LOG_GAMMA_VAR_RANGE's ends are runnable settings: with gamma = e^-60 and e^60 the float32 loss
+    and its gamma columns stay finite (the range keeps a margin of e^17 below float32's e^88.7)."""
+    images = torch.rand(32, 1, 32, 32, generator=torch.Generator().manual_seed(0))
+    for end in LOG_GAMMA_VAR_RANGE:
+        seed_everything(0)
+        train(OutlierVAE(kappa=2, channels=(4, 8, 8)), images,
+              TrainConfig(iters=2, batch_size=8, log_every=1, progress=False, log_gamma_var_init=end,
+                          device="cpu"),
+              tmp_path / str(end))
+        rows = read_metrics(tmp_path / str(end) / "metrics.csv")
+        assert all(math.isfinite(v) for row in rows for v in row.values())

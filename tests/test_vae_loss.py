@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from scipy.stats import norm
 
+from infgrad.tolerances import MC_SIGMAS, ROUNDOFF_ATOL, ROUNDOFF_RTOL
 from tests.strategies import affine_vae_problems, log_gamma_vars, seeds
-from tests.tolerances import MC_SIGMAS, ROUNDOFF_ATOL, ROUNDOFF_RTOL
 from theory.vae_loss import (
     affine_vae_loss_eq3,
     kl_terms_eq3,
@@ -76,6 +76,14 @@ def test_kl_terms_stay_at_least_kappa_for_tiny_log_sigma():
     exp(v) - 1 - v rounds to a negative number; the expm1 form returns exactly kappa + ||mu||^2."""
     log_sigma = np.full((3, 2), 1e-104)
     assert np.all(kl_terms_eq3(np.zeros((3, 2)), log_sigma) >= 3.0)
+    assert np.all(kl_terms_eq3(np.zeros((3, 2)), log_sigma) == 3.0)  # expm1(v) = v exactly for tiny v
+
+
+def test_kl_terms_in_closed_form():
+    """Per sample, kappa + sum_k (sigma_k^2 - 1 - log sigma_k^2) + ||mu||^2 at sigma = (2, 1/2), mu = (1, 3):
+    2 + (4 - 1 - log 4) + (1/4 - 1 + log 4) + 10 = 14.25 (the log 4 cancel)."""
+    value = kl_terms_eq3(np.array([[1.0], [3.0]]), np.array([[math.log(2.0)], [-math.log(2.0)]]))
+    np.testing.assert_allclose(value, [14.25], rtol=ROUNDOFF_RTOL)
 
 
 @given(problem=affine_vae_problems(), log_gamma_var=log_gamma_vars())

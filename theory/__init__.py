@@ -3,9 +3,9 @@
 The paper's objects under their paper names: the VAE loss of Eq. (3) (`vae_loss`), Lemma 2 and
 its reduced losses (11)-(15) (`lemma2`), Lemma 3 and (16)-(19) (`lemma3`), the penalties g, h and
 the objective L_{g,h} of Eq. (22) (`penalties`, `objective`) and Theorem 4's counterexample (20)-(25)
-(`theorem4`). The figures' models live beside them: `slices` (main-text Figure 3), `theta_path`
-(Theorem 4 between theta = 0 and 1) and `manifold` (main-text Figure 1). gamma is the decoder
-VARIANCE, passed as log_gamma_var. Never imports torch.
+(`theorem4`). The computations behind the figures that illustrate them (main-text Figures 1 and 3,
+Theorem 4 between theta = 0 and 1) live in figures/. gamma is the decoder VARIANCE, passed as
+log_gamma_var. Never imports torch.
 """
 from theory.lemma2 import (
     eq11_constant,

@@ -9,11 +9,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.linalg import cho_factor, cho_solve, eigh
+from scipy.linalg import cho_factor, cho_solve
 from scipy.optimize import minimize
 
 from theory._checks import dimension, finite_array, finite_scalar, log_variance, positive_scalar, same
-from theory.vae_loss import affine_vae_loss_eq3
+from theory._linalg import eigh_descending, one_blas_thread
+from theory.penalties import Penalty
+from theory.vae_loss import affine_vae_loss_eq3, kl_terms_eq3
 
 __all__ = [
     "sigma_z_star",
@@ -27,6 +29,7 @@ __all__ = [
     "omega_star",
     "reduced_cost_eq15",
     "eq15_constant",
+    "row_penalty_eq11",
     "profiled_loss",
     "optimal_loss_closed_form",
     "optimal_affine_vae",
@@ -177,6 +180,39 @@ def eq15_constant(kappa) -> float:
     return float(dimension("kappa", kappa))
 
 
+def row_penalty_eq11(log_gamma_var) -> Penalty:
+    """The penalty on a row energy u = (1/n)||z_k||^2 that Eq. (11) carries at a finite gamma.
+
+    Reparameterize (11) as in (13)-(14), W = W_unit diag(omega), z = omega mu (omega_k = ||w_k||,
+    the erratum of `reparameterize_eq13`): column k contributes log(gamma + omega_k^2) + u_k / omega_k^2,
+    the reconstruction term depends on W_unit z only. Minimized over omega_k (at omega^4 = u (gamma +
+    omega^2), omega^2 = sqrt(u) (sqrt(u) + sqrt(u + 4 gamma)) / 2), this is
+        f(u) = log(gamma + omega^2) + 2 sqrt(u) / (sqrt(u) + sqrt(u + 4 gamma)),
+    written so that u = 0 needs no 0/0. So at finite gamma and with unit-norm columns in Theta,
+    (11) = (1/(n gamma)) ||X - W_unit Z - b||^2 + sum_k f(u_k) + (d - kappa) log gamma.
+    f is concave and non-decreasing (a minimum of functions affine in u), f(0) = log gamma, and
+    f(u) - f(0) ~ 2 sqrt(u / gamma) as u -> 0: an unbounded slope at 0 with a finite h(0), the case
+    of sqrt in Theorem 4. As gamma -> 0, f(u) -> log u + 1, i.e. (15) plus its constant.
+    The derivative is 1 / omega^2 (envelope theorem: the omega-derivative vanishes at omega*).
+    """
+    log_gamma_var = log_variance("log_gamma_var", log_gamma_var)
+    gamma = math.exp(log_gamma_var)
+
+    def omega_sq(u):
+        root_u = np.sqrt(u)
+        return root_u, np.sqrt(u + 4.0 * gamma), 0.5 * root_u * (root_u + np.sqrt(u + 4.0 * gamma))
+
+    def value(u):
+        root_u, root_shift, w2 = omega_sq(u)
+        return np.log(gamma + w2) + 2.0 * root_u / (root_u + root_shift)
+
+    def derivative(u):
+        return 1.0 / omega_sq(u)[2]
+
+    return Penalty(f"row_penalty_eq11(gamma={gamma:g})", rf"Eq. (11) at $\gamma={gamma:g}$",
+                   math.inf, value, derivative)
+
+
 def _centred(X):
     X = finite_array("X", X, ndim=2)
     dimension("n", X.shape[1])
@@ -240,36 +276,59 @@ def optimal_affine_vae(X, kappa, log_gamma_var) -> dict:
     negative log-likelihood (Tipping & Bishop 1999) with noise variance fixed at gamma, minimized by
     W = U_q (Lambda_q - gamma I)^{1/2}, whose columns are orthogonal: so the pPCA solution with
     R = I is optimal here. Columns with lambda_j <= gamma (or beyond d) are zero.
+
+    Conventions that make the result the same on every machine (`theory._linalg.eigh_descending`):
+    eigenvalues below LAPACK's round-off (100 d eps lambda_1) are exactly 0, i.e. X is taken to lie on
+    its numerical affine span, and each column of W has the sign that makes its largest entry
+    positive (Eq. 3 is invariant under w_k -> -w_k, mu_k -> -mu_k; the slices of Figure 6 are not).
     Returns dict(W (d, kappa), b (d,), mu_z (kappa, n) ridge means, log_sigma_z (kappa,) shared,
-    loss (Eq. 3 evaluated at these), loss_closed_form, eigenvalues (d,), active (kappa,) bool).
+    loss (Eq. 3 evaluated at these, see `_eq3_at_optimum`), loss_closed_form, eigenvalues (d,),
+    active (kappa,) bool).
     """
     mean, centred, S = _centred(X)
     kappa = dimension("kappa", kappa)
     log_gamma_var = log_variance("log_gamma_var", log_gamma_var)
     gamma = math.exp(log_gamma_var)
     d = S.shape[0]
-    lam, U = eigh(S)
-    order = np.argsort(lam)[::-1]
-    lam, U = np.clip(lam[order], 0.0, None), U[:, order]  # round-off can make a zero eigenvalue -1e-17
-    W = np.zeros((d, kappa))
+    lam, U = eigh_descending(S)
     q = min(kappa, d)
-    scale = np.sqrt(np.clip(lam[:q] - gamma, 0.0, None))
-    W[:, :q] = U[:, :q] * scale
+    on = (np.arange(d) < q) & (lam > gamma)  # eigen-directions that carry an active column of W
+    W = np.zeros((d, kappa))
+    W[:, :q] = U[:, :q] * np.sqrt(np.where(on[:q], lam[:q] - gamma, 0.0))
     omega = np.sum(W**2, axis=0)
     # ridge mean (W^T W + gamma I)^{-1} W^T (x - b); W^T W is diagonal here
     mu_z = (W.T @ centred) / (omega + gamma)[:, None]
     log_sigma_z = log_sigma_z_star(W, log_gamma_var)
-    loss = affine_vae_loss_eq3(X, W, mean, mu_z, log_sigma_z, log_gamma_var)
+    coords = np.where(lam[:, None] > 0, U.T @ centred, 0.0)  # X - b in the eigenbasis; 0 on null directions
     return {
         "W": W,
         "b": mean,
         "mu_z": mu_z,
         "log_sigma_z": log_sigma_z,
-        "loss": loss,
+        "loss": _eq3_at_optimum(coords, lam, on, omega, mu_z, log_sigma_z, log_gamma_var),
         "loss_closed_form": optimal_loss_closed_form(lam, kappa, log_gamma_var),
         "eigenvalues": lam,
         "active": omega > 0,
     }
+
+
+def _eq3_at_optimum(coords, lam, on, omega, mu_z, log_sigma_z, log_gamma_var) -> float:
+    """Eq. (3) at the parameters of `optimal_affine_vae`, written without cancellation.
+
+    coords (d, n) is X - b in the eigenbasis of S (zero on the null directions), on (d,) marks the
+    directions with an active column. There the residual x - b - W mu is y_j gamma / lambda_j,
+    elsewhere y_j: formed so, not as the difference x - b - W mu, whose round-off (~eps |x|) would
+    be squared and divided by gamma (Eq. 3 came out as 3.5e55 instead of about -394 at
+    log gamma = -200). The expected error adds sum_k ||w_k||^2 sigma_k^2, divided by gamma in log
+    space; the latent terms are those of Eq. (3) (`kl_terms_eq3`, cancellation-free).
+    """
+    # |residual|^2 / gamma = y^2 * (gamma / lambda^2 on active directions, 1 / gamma elsewhere)
+    log_factor = np.where(on, log_gamma_var - 2.0 * np.log(np.where(on, lam, 1.0)), -log_gamma_var)
+    residual_over_gamma = coords**2 * np.exp(log_factor)[:, None]
+    spread = np.sum(omega * np.exp(2.0 * log_sigma_z - log_gamma_var))  # sum_k ||w_k||^2 sigma_k^2 / gamma
+    per_sample = (np.sum(residual_over_gamma, axis=0) + spread + coords.shape[0] * log_gamma_var
+                  + kl_terms_eq3(mu_z, log_sigma_z))
+    return float(np.mean(per_sample))
 
 
 def minimize_profiled_loss(X, kappa, log_gamma_var, W0=None, seed: int = 0, gtol: float = 1e-10):
@@ -293,8 +352,9 @@ def minimize_profiled_loss(X, kappa, log_gamma_var, W0=None, seed: int = 0, gtol
         value, grad = _profiled(S, flat.reshape(d, kappa), log_gamma_var)
         return value, grad.ravel()
 
-    res = minimize(fun, W0.ravel(), jac=True, method="L-BFGS-B",
-                   options={"gtol": positive_scalar("gtol", gtol), "ftol": 1e-15, "maxiter": 20000})
+    with one_blas_thread():
+        res = minimize(fun, W0.ravel(), jac=True, method="L-BFGS-B",
+                       options={"gtol": positive_scalar("gtol", gtol), "ftol": 1e-15, "maxiter": 20000})
     return res.x.reshape(d, kappa), float(res.fun)
 
 

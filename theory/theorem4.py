@@ -35,6 +35,7 @@ from scipy.special import expit
 from scipy.special import logit as _logit
 
 from theory._checks import dimension, finite_array, finite_scalar, positive_scalar
+from theory._linalg import one_blas_thread
 from theory.penalties import Penalty
 
 __all__ = [
@@ -66,6 +67,16 @@ def _check_c(C) -> float:
     C = positive_scalar("C", C)
     if C >= 1:
         raise ValueError(f"C: must satisfy 0 < C < 1, got {C!r}")
+    return C
+
+
+def _check_theorem_c(C) -> float:
+    """C for Theorem 4's conclusion (the crossover eps*): 1/2 < C < 1 (the erratum in (23))."""
+    C = _check_c(C)
+    if C <= 0.5:
+        raise ValueError(
+            f"C: Theorem 4 needs C > 1/2, got {C!r}: for C <= 1/2 the data segment [C, 1) contains "
+            "t = 1/2, whose code z_1 = logit(1/2) = 0, so (23) bounds the theta = 1 cost by nothing")
     return C
 
 
@@ -213,10 +224,11 @@ def crossover_eps(h, C, n: int = 256, seed: int = 0, log_eps_range=(-150.0, 150.
     cost_theta1 = -inf; the indicator: 1/2 against 1), math.inf when theta = 0 is cheaper at every
     eps in the range. eps* > 1 (u, sqrt and sqrt(u + c) - sqrt(c), c = 0.01, at C = 0.7) lies outside the
     theorem's setting eps <= 1 (module docstring): there theta = 0 wins at every admissible eps.
+    C <= 1/2 is refused (ValueError): the theorem needs C > 1/2 (the erratum in (23)).
     """
     h = _as_h(h)
     n = dimension("n", n)
-    data_energy, code_energy = _energies_unit_eps(_check_c(C), n, seed)
+    data_energy, code_energy = _energies_unit_eps(_check_theorem_c(C), n, seed)
     sparse_cost = float(0.5 * np.sum(h(np.array([0.0, code_energy]))))
     if sparse_cost == -math.inf:
         return 0.0
@@ -245,7 +257,7 @@ def crossover_eps_closed_form(name: str, C, n: int = 256, seed: int = 0, c: floa
       log_shift(c): (eps^2 m_1 + c)(eps^2 m_2 + c) = c (u + c), a quadratic in E = eps^2:
                     m_1 m_2 E^2 + c (m_1 + m_2) E - c u = 0, E = 2 c u / (c(m_1+m_2) + sqrt(disc)).
     """
-    (m1, m2), u = _energies_unit_eps(_check_c(C), dimension("n", n), seed)
+    (m1, m2), u = _energies_unit_eps(_check_theorem_c(C), dimension("n", n), seed)
     if name == "linear":
         return math.sqrt(u / (m1 + m2))
     if name == "sqrt":
@@ -338,7 +350,8 @@ def unconstrained_cost_identity_g_theta1(h: Penalty, X, eps, C) -> dict:
     best = 0.5 * np.sum((X - zero_recon) ** 2) / n + h0  # Z = 0: t(0) = 1/2, both rows at h(0)
     if best > -math.inf:
         for start in (exact, 0.1 * exact):
-            res = minimize(cost_and_grad, start, jac=True, method="L-BFGS-B", options={"gtol": 1e-12})
+            with one_blas_thread():
+                res = minimize(cost_and_grad, start, jac=True, method="L-BFGS-B", options={"gtol": 1e-12})
             if res.fun < best:
                 best, best_z1 = float(res.fun), res.x
     Z = np.stack([best_z1, np.zeros(n)])

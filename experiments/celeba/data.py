@@ -13,22 +13,28 @@ Crop (the supplement says only "resized to 128x128 via center cropping"): an ali
 rescaling, so faces keep their native scale, and the 64x64 images are that window averaged over
 2x2 pixel blocks (an exact factor-2 box filter, no interpolation). Images of an ``--image-folder``
 (any size) are cropped to their largest central square, resized to 128x128 with Lanczos
-resampling, then box-averaged the same way for 64x64. JPEGs are decoded with pillow (no torchvision).
-FashionMNIST comes from data.py's ``fashion_mnist_64`` (28x28 zero-padded to 32x32, then bilinear
-up-sampling to 64x64, float32 in [0, 1]).
+resampling (upscaled when smaller: one line counts them), then box-averaged the same way for
+64x64. Images are decoded with pillow (no torchvision); 16-bit grayscale PNGs are scaled to 8 bits.
+FashionMNIST comes from experiments.core.datasets.fashion_mnist_64 (28x28 zero-padded to 32x32, then
+bilinear up-sampling to 64x64, float32 in [0, 1]).
 Every failure (missing folder, unreadable image, no images, malformed partition file) is one
 ``DataError`` line.
 """
 from __future__ import annotations
 
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
+from PIL import Image
+from tqdm import tqdm
 
-from experiments.core.datasets import DataError
+from experiments.core.datasets import fashion_mnist_64
+from experiments.core.idx import DataError
 
 CELEBA_IMAGE_DIR = "img_align_celeba"
 CELEBA_PARTITION_FILE = "list_eval_partition.txt"
@@ -47,7 +53,8 @@ CELEBA_HOW_TO_GET = (
 @dataclass(frozen=True)
 class ImageSource:
     """Where the images come from: ``kind`` in {"celeba", "folder", "fashion-mnist"}; ``path`` is
-    the CelebA root, the image folder, or the FashionMNIST IDX folder (None: data.py's default)."""
+    the CelebA root, the image folder, or the FashionMNIST IDX folder (None: the default of
+    experiments.core.datasets)."""
 
     kind: str
     path: Path | None = None
@@ -143,8 +150,6 @@ def crop_and_resize(image, size: int, square_resize: bool = False) -> np.ndarray
     45..172, cols 25..152 of a 218x178 aligned image); an image smaller than 128 on a side is a
     DataError. ``square_resize=True`` (image folders): the largest central square, resized to
     128x128 (Lanczos). Then, for size 64, the mean over 2x2 pixel blocks."""
-    from PIL import Image
-
     if size not in SIZES:
         raise ValueError(f"size={size}: choose one of {SIZES}")
     width, height = image.size
@@ -163,22 +168,43 @@ def crop_and_resize(image, size: int, square_resize: bool = False) -> np.ndarray
     return np.rint(blocks.mean(axis=(2, 4))).astype(np.uint8)
 
 
-def load_image(path: Path, size: int, square_resize: bool = False) -> np.ndarray:
-    """Decode one image file with pillow and crop it (see ``crop_and_resize``): uint8
-    (3, size, size). An unreadable, truncated or too small file is a one-line DataError."""
-    from PIL import Image
+def to_rgb8(image) -> Image.Image:
+    """A decoded pillow image as 8-bit RGB. 16-bit grayscale (modes I;16, I;16B, I;16L, and I, which
+    pillow uses for 16-bit PNGs) is scaled by 255 / 65535 (v -> round(v / 257)): pillow's own
+    convert("RGB") clips every value above 255, turning a 16-bit image almost white. 16-bit RGB
+    decodes to 8-bit RGB already; other modes (palette, grayscale, alpha) convert as pillow does."""
+    if image.mode.startswith("I;16") or image.mode == "I":
+        values = np.asarray(image).astype(np.float64)
+        if values.size and (values.min() < 0 or values.max() > 65535):
+            raise DataError(f"{image.mode} image with values outside 0..65535: not a 16-bit image")
+        return Image.fromarray(np.rint(values / 257.0).astype(np.uint8), mode="L").convert("RGB")
+    if image.mode == "F":
+        raise DataError("floating-point image (mode F): convert it to 8 or 16 bits first")
+    return image.convert("RGB")
 
+
+def _decode(path: Path, size: int, square_resize: bool) -> tuple[np.ndarray, bool]:
+    """`load_image`, and whether the image was smaller than CROP_SIZE and got upscaled."""
     try:
         with Image.open(path) as image:
             image.load()
-            rgb = image.convert("RGB")
+            rgb = to_rgb8(image)
     except (OSError, ValueError, Image.DecompressionBombError) as err:
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise DataError(f"unreadable image {path}: {reason}") from None
-    try:
-        return crop_and_resize(rgb, size, square_resize)
     except DataError as err:
         raise DataError(f"{path}: {err}") from None
+    try:
+        return crop_and_resize(rgb, size, square_resize), square_resize and min(rgb.size) < CROP_SIZE
+    except DataError as err:
+        raise DataError(f"{path}: {err}") from None
+
+
+def load_image(path: Path, size: int, square_resize: bool = False) -> np.ndarray:
+    """Decode one image file with pillow (16-bit grayscale scaled to 8 bits, see ``to_rgb8``) and
+    crop it (see ``crop_and_resize``): uint8 (3, size, size). An unreadable, truncated or too small
+    file is a one-line DataError."""
+    return _decode(path, size, square_resize)[0]
 
 
 def load_images(paths: list[Path], size: int, square_resize: bool = False, progress: bool = True,
@@ -186,19 +212,23 @@ def load_images(paths: list[Path], size: int, square_resize: bool = False, progr
     """Decode ``paths`` into one uint8 torch tensor (N, 3, size, size), in the order given.
 
     Memory: N * 3 * size^2 bytes (the CelebA train split, 162,770 images: 8.0 GB at 128, 2.0 GB
-    at 64). Pillow releases the GIL while decoding, so a thread pool uses every core."""
-    import torch
-    from tqdm import tqdm
-
+    at 64). Pillow releases the GIL while decoding, so a thread pool uses every core. Images that
+    had to be upscaled (smaller than CROP_SIZE, ``square_resize``) are counted in one stderr line."""
     if not paths:
         raise DataError("no images to load")
     out = np.empty((len(paths), 3, size, size), dtype=np.uint8)
     threads = threads or min(8, os.cpu_count() or 1)
+    upscaled = 0
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        decoded = pool.map(lambda p: load_image(p, size, square_resize), paths)
-        for i, pixels in enumerate(tqdm(decoded, total=len(paths), desc=f"decode {size}x{size}",
-                                        unit="img", disable=not progress, leave=False)):
+        decoded = pool.map(lambda p: _decode(p, size, square_resize), paths)
+        for i, (pixels, small) in enumerate(tqdm(decoded, total=len(paths), desc=f"decode {size}x{size}",
+                                                 unit="img", disable=not progress, leave=False)):
             out[i] = pixels
+            upscaled += small
+    if upscaled:
+        print(f"[celeba] {upscaled} of {len(paths)} images in {Path(paths[0]).parent} are smaller than "
+              f"{CROP_SIZE}x{CROP_SIZE}: upscaled (Lanczos), so they carry less detail than their size",
+              file=sys.stderr)
     return torch.from_numpy(out)
 
 
@@ -208,10 +238,10 @@ def load_images(paths: list[Path], size: int, square_resize: bool = False, progr
 def load_split(source: ImageSource, split: str, size: int, limit: int | None = None,
                progress: bool = True):
     """One split of ``source`` as a tensor (N, C, size, size): uint8 with C = 3 for CelebA and image
-    folders (divide by 255 for [0, 1]); float32 in [0, 1] with C = 1 for FashionMNIST (data.py's
-    ``fashion_mnist_64``: zero-padded to 32x32, then bilinear up-sampling to 64x64). ``split`` is
-    "train" or "test" ("valid" too for CelebA). ``limit`` keeps the first ``limit`` images of the
-    split (in partition-file / sorted order)."""
+    folders (divide by 255 for [0, 1]); float32 in [0, 1] with C = 1 for FashionMNIST
+    (experiments.core.datasets.fashion_mnist_64: zero-padded to 32x32, then bilinear up-sampling to
+    64x64). ``split`` is "train" or "test" ("valid" too for CelebA). ``limit`` keeps the first
+    ``limit`` images of the split (in partition-file / sorted order)."""
     if size not in SIZES:
         raise ValueError(f"--size {size}: choose one of {SIZES}")
     if limit is not None and limit < 1:
@@ -219,8 +249,6 @@ def load_split(source: ImageSource, split: str, size: int, limit: int | None = N
     if source.kind == "fashion-mnist":
         if size != 64:
             raise ValueError("--size 128 with --fashion-mnist: FashionMNIST is offered at 64x64 only")
-        from experiments.core.datasets import fashion_mnist_64
-
         return fashion_mnist_64(split, source.path, limit=limit)[0]
     if source.kind == "celeba":
         paths = celeba_files(source.path, split)

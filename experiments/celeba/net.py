@@ -55,7 +55,7 @@ class CelebaVAE(nn.Module):
     """
 
     def __init__(self, size: int = 128, image_channels: int = 3, kappa: int = 64,
-                 width: float = 1.0, log_gamma_var_init: float = 0.0):
+                 width: float = 1.0):
         super().__init__()
         if size not in SIZES:
             raise ValueError(f"size={size}: the CelebA network is defined for {SIZES}")
@@ -78,8 +78,9 @@ class CelebaVAE(nn.Module):
             nn.Conv2d(bottleneck_channels, c5, 1, bias=False), nn.BatchNorm2d(c5), nn.ReLU(inplace=True),
             _up(c5, c4), _up(c4, c3), _up(c3, c2), _up(c2, c1),
             nn.ConvTranspose2d(c1, image_channels, 5, stride=2, padding=2, output_padding=1))
-        # gamma = exp(log_gamma_var) is the decoder VARIANCE; init 0 means gamma = 1
-        self.log_gamma_var = nn.Parameter(torch.tensor(float(log_gamma_var_init)))
+        # gamma = exp(log_gamma_var) is the decoder VARIANCE, created at gamma = 1; a run sets it
+        # from TrainConfig.log_gamma_var_init (experiments.core.models.set_log_gamma_var)
+        self.log_gamma_var = nn.Parameter(torch.tensor(0.0))
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """x (batch, image_channels, size, size) -> (mu_z, log_sigma_z), each (batch, kappa)."""

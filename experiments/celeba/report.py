@@ -8,9 +8,12 @@ import math
 from pathlib import Path
 
 import matplotlib
-import numpy as np
 
-from experiments.celeba.metrics import ACTIVE_SIGMA_Z
+matplotlib.use("Agg")  # no display: the plots are written to files, the same on any machine
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from experiments.celeba.metrics import ACTIVE_SIGMA_Z  # noqa: E402
 
 ARMS = ("learned_gamma", "fixed_gamma")
 ARM_LABELS = {"learned_gamma": "learned gamma", "fixed_gamma": "fixed gamma = gamma*"}
@@ -56,9 +59,6 @@ def plot_curves(rows_by_arm: dict[str, list[dict]], path: Path, title: str) -> N
     """Figure 4(b) and companions against iteration (log axes): ||dL/dz||_2, gamma, gradient norms
     of encoder and decoder, active latent dimensions. Thin lines: every iteration; thick: trailing
     mean over the last 10% of the iterations so far (`_smooth`)."""
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # after choosing the backend: no display needed
-
     colors = _arm_colors(rows_by_arm)
     fig, axes = plt.subplots(1, 4, figsize=(17, 3.8))
     # plain-text labels: mathtext layout costs seconds per figure on a slow CPU
@@ -90,9 +90,6 @@ def plot_curves(rows_by_arm: dict[str, list[dict]], path: Path, title: str) -> N
 def plot_bars(results: dict, path: Path) -> None:
     """Figure 4(a) as bars: held-out reconstruction error and latent MMD^2 per arm, with error bars
     (reconstruction: standard error over images; MMD: std over the repeated draws)."""
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # after choosing the backend: no display needed
-
     arms = results["arms"]
     names = list(arms)  # the two protocol arms, then any floor arms (--gamma-floors)
     labels = [arm_label(a) for a in names]

@@ -30,7 +30,10 @@ from experiments.celeba.metrics import IterationMetrics, curve_summary, evaluate
 from experiments.celeba.net import CelebaVAE
 from experiments.celeba.report import (ARMS, BARS_PNG, CURVES_PNG, FLOOR_PREFIX, arm_label,
                                        floor_arm, format_summary, plot_bars, plot_curves)
-from experiments.core.cli import add_config_arguments, check_out, config_from_args
+from experiments.core.cli import add_config_arguments, add_output_arguments, check_out, config_from_args
+from experiments.core.device import check_model_fits
+from experiments.core.flops import step_seconds, time_estimate, vae_flops
+from experiments.core.models import gamma_values
 from experiments.core.runs import read_metrics
 from experiments.core.train import (TrainConfig, leave_distributed, seed_everything,
                                     setup_distributed, train)
@@ -67,7 +70,7 @@ def presets() -> dict[str, CelebaPreset]:
     1/8 of the paper's (8/16/32/64/128; depth, kernels, strides, bottleneck and latent size kept),
     ~0.1-0.2 s per step with --threads 1, 3,000 iterations per arm; as in the outlier quick preset,
     log_gamma_var gets its own Adam rate 1e-2 (at 1e-4 gamma cannot leave 1 within a few thousand
-    steps) -- a stated deviation. smoke: seconds, for the tests."""
+    steps) -- a stated deviation. smoke: seconds, for the tests (on the CPU wherever it runs)."""
     return {
         "paper": CelebaPreset(TrainConfig(iters=40_000, batch_size=64, lr=1e-4, lr_log_gamma=1e-4,
                                           log_every=1, ckpt_every=2_000, eval_images=10_000,
@@ -83,8 +86,8 @@ def presets() -> dict[str, CelebaPreset]:
                              mmd_repeats=10),
         "smoke": CelebaPreset(TrainConfig(iters=8, batch_size=4, lr=1e-3, lr_log_gamma=1e-2,
                                           log_every=1, ckpt_every=4, progress=False, eval_images=64,
-                                          eval_batch_size=32), width=1 / 16, train_images=256,
-                              mmd_repeats=3),
+                                          eval_batch_size=32, device="cpu"),
+                              width=1 / 16, train_images=256, mmd_repeats=3),
     }
 
 
@@ -102,27 +105,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "64 for FashionMNIST)")
     parser.add_argument("--preset", choices=("paper", "long", "quick", "smoke"), default="quick",
                         help="paper: 40K iterations at full width (GPU); long: 15K iterations per arm "
-                             "at the quick width, weights kept at log-spaced steps; quick: ~15 min for "
-                             "both arms on a 2-core CPU; smoke: seconds")
-    parser.add_argument("--out", default="celeba_runs", help="output folder (learned_gamma/, fixed_gamma/, "
-                                                            "summary.md, results.json, plots)")
-    parser.add_argument("--resume", action="store_true", help="continue the runs in --out from their checkpoints")
-    parser.add_argument("--force", action="store_true", help="delete earlier results in --out first")
+                             "at the quick width, weights kept at log-spaced steps; quick: 3K per arm "
+                             "(about 10 min for both arms on a 2-core CPU); smoke: seconds (default: quick)")
+    add_output_arguments(parser, "celeba_runs",
+                         "learned_gamma/, fixed_gamma/, summary.md, results.json, plots")
+    chosen = presets()
     parser.add_argument("--width", type=float, default=None,
-                        help="channel-width factor of the network (preset: paper 1, quick 1/8)")
+                        help="channel-width factor of the network (default: the preset's, " +
+                             ", ".join(f"{n} {p.width:g}" for n, p in chosen.items()) + ")")
     parser.add_argument("--train-images", type=int, default=None,
-                        help="use the first N training images (0 = all)")
+                        help="use the first N training images, 0 = all (default: the preset's, " +
+                             ", ".join(f"{n} {p.train_images}" for n, p in chosen.items()) + ")")
     parser.add_argument("--mmd-repeats", type=int, default=None,
-                        help="draws behind the MMD error bar (preset: 10)")
+                        help="draws behind the MMD error bar (default: the preset's, " +
+                             ", ".join(f"{n} {p.mmd_repeats}" for n, p in chosen.items()) + ")")
     parser.add_argument("--gamma-floors", type=float, nargs="+", default=None, metavar="F",
                         help="optional bounded-gradient variants: one more arm per F, learning gamma "
-                             "clamped below at the decoder variance F (run folder floor_F)")
+                             "clamped below at the decoder variance F, run folder floor_F (default: none)")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch CPU threads (default: torch's choice). On a CPU shared with other "
                              "jobs, 1 is several times faster than 2 (no spinning thread barrier)")
     # learn_gamma is set by the protocol (arm 1 learns, arm 2 fixes), floors come as extra arms
     # (--gamma-floors); iw_samples is not used here
-    add_config_arguments(parser, {name: preset.train for name, preset in presets().items()},
+    add_config_arguments(parser, {name: preset.train for name, preset in chosen.items()},
                          exclude=("iw_samples", "learn_gamma", "gamma_var_floor"))
 
 
@@ -172,6 +177,21 @@ def command_line(args, preset: CelebaPreset) -> str:
 
 
 # ----------------------------------------------------------------------------- the protocol
+def plan(name: str, preset: CelebaPreset, size: int, channels: int, arms: int, held_out: int) -> str:
+    """The line printed before the arms start: what will be trained and evaluated, and how long that
+    takes here (FLOPs counted from the layer shapes, at the rate of one timed training step)."""
+    config = preset.train
+    build = lambda: CelebaVAE(size=size, image_channels=channels, kappa=64, width=preset.width)
+    per = vae_flops(build, (channels, size, size))
+    flops = arms * (config.iters * config.batch_size * per.train + held_out * per.forward)
+    step_s = step_seconds(build, (channels, size, size), config.batch_size, torch.device(config.device),
+                          config.precision)
+    cost = time_estimate(flops, config.batch_size * per.train, step_s)
+    return (f"[celeba] preset {name}: {arms} arms of {config.iters} iterations at batch "
+            f"{config.batch_size}, {size}x{size}, width {preset.width:g}, on {config.device}, then "
+            f"{held_out} held-out images each; {cost}")
+
+
 def _describe_device(device: str, threads: int) -> str:
     if device == "cuda":
         return torch.cuda.get_device_name()
@@ -202,9 +222,13 @@ def _run_protocol(args, preset: CelebaPreset) -> int:
     config = preset.train
     floors = check_floors(getattr(args, "gamma_floors", None))
     out = Path(args.out)
-    check_out(out, [out / RESULTS_JSON, out / SUMMARY_MD, *(out / a for a in ARMS), *_floor_folders(out)],
-              args.resume, args.force)
+    arm_dirs = [*(out / a for a in ARMS), *_floor_folders(out)]
+    check_out(out, [out / RESULTS_JSON, out / SUMMARY_MD, *arm_dirs], args.resume, args.force,
+              runs=arm_dirs)
     source, size = _source(args)
+    build = lambda: CelebaVAE(size=size, image_channels=1 if source.kind == "fashion-mnist" else 3,
+                              kappa=64, width=preset.width)
+    check_model_fits(build, torch.device(config.device), f"--width {preset.width:g}")
     train_images = load_split(source, "train", size, limit=preset.train_images or None,
                               progress=config.progress)
     held_out = load_split(source, "test", size, limit=config.eval_images or None,
@@ -214,6 +238,8 @@ def _run_protocol(args, preset: CelebaPreset) -> int:
                          f"the MMD needs at least 2")
     rank, _, device = setup_distributed(config.device)
     channels = train_images.shape[1]
+    if rank == 0:
+        print(plan(args.preset, preset, size, channels, 2 + len(floors), len(held_out)), file=sys.stderr)
     if args.force:
         for name in (RESULTS_JSON, SUMMARY_MD, CURVES_PNG, BARS_PNG):
             (out / name).unlink(missing_ok=True)
@@ -251,16 +277,14 @@ def _run_protocol(args, preset: CelebaPreset) -> int:
                   f"{run_dir}; rerun with --resume to continue", file=sys.stderr)
             leave_distributed()
             return 130
-        log_gamma_var = model.log_gamma_var.item()  # every rank holds the same weights
+        gamma = gamma_values(model.log_gamma_var)  # every rank holds the same weights
         if arm == "learned_gamma":
-            log_gamma_star = log_gamma_var
+            log_gamma_star = gamma["log_gamma_var"]
         if rank != 0:
             continue
         rows = read_metrics(run_dir / "metrics.csv")
         results["arms"][arm] = {
-            "steps": result["step"], "gamma_var_floor": arm_configs[arm].gamma_var_floor,
-            "log_gamma_var": log_gamma_var,
-            "gamma_var": math.exp(log_gamma_var), "gamma_std": math.exp(0.5 * log_gamma_var),
+            "steps": result["step"], "gamma_var_floor": arm_configs[arm].gamma_var_floor, **gamma,
             "seconds_per_1k_iters": 1000 * rows[-1]["time_s"] / max(1, len(rows)),
             "grad_z_norm": curve_summary(rows, "grad_z_norm", config.iters),
             "loss": curve_summary(rows, "loss", config.iters),

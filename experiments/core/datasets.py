@@ -1,7 +1,7 @@
 """FashionMNIST and MNIST for the experiments: Table 1's inliers and outliers (supplement section 7)
 and the 64x64 FashionMNIST stand-in for CelebA (main-text Figure 4).
 
-Files are read by our own IDX reader (experiments.core.idx, re-exported here); loaders return uint8
+Files are read by our own IDX reader (experiments.core.idx); loaders return uint8
 images (N, 28, 28) and uint8 labels (N,); `pad_to_32` is Glow's 32x32 padding.
 
 Where the files are read from (first match wins; see README "Data"):
@@ -34,10 +34,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
 
-# the IDX format; its names are re-exported so that one import serves a user of the data
-from experiments.core.idx import (GZIP_MAGIC, DataError, encode_idx, parse_idx,  # noqa: F401
-                                  read_idx, write_idx)
+from experiments.core.idx import GZIP_MAGIC, DataError, read_idx
 
 DATASETS = ("fashion-mnist", "mnist")
 SPLITS = ("train", "test")
@@ -184,8 +185,6 @@ def _fetch_url(url: str, destination) -> None:
 
     Tests replace this function; nothing in the test suite touches the network.
     """
-    from tqdm.auto import tqdm
-
     with urllib.request.urlopen(url, timeout=60) as response:
         total = int(response.headers.get("Content-Length") or 0) or None
         with tqdm(total=total, unit="B", unit_scale=True, desc=url.rsplit("/", 1)[-1],
@@ -237,7 +236,8 @@ def download_split(name: str, split: str, folder: str | os.PathLike | None = Non
                 os.replace(tmp, folder / gz_name)
                 break
             except OSError as error:  # urllib.error.URLError is an OSError
-                failures.append(f"{url}: {getattr(error, 'reason', None) or error}")
+                reason = getattr(error, "reason", None) or error  # URLError wraps the socket's error
+                failures.append(f"{url}: {getattr(reason, 'strerror', None) or reason}")
             finally:
                 Path(tmp).unlink(missing_ok=True)
         else:
@@ -301,7 +301,7 @@ def load_mnist(split: str, data_dir: str | os.PathLike | None = None,
 
 
 # --------------------------------------------------------------------------------------------
-# Preprocessing (torch imported here only: theory/ never imports this module)
+# Preprocessing
 # --------------------------------------------------------------------------------------------
 
 def _check_images(images: np.ndarray) -> None:
@@ -316,9 +316,6 @@ def pad_to_32(images: np.ndarray):
 
     Pixel values become x / 255 and the 28x28 image sits at [2:30, 2:30] with zeros around it.
     """
-    import torch
-    import torch.nn.functional as F
-
     _check_images(images)
     scaled = torch.from_numpy(images).to(torch.float32).div_(255.0)
     return F.pad(scaled, (2, 2, 2, 2)).unsqueeze(1).contiguous()
@@ -330,8 +327,6 @@ def resize_to_64(images: np.ndarray):
     Zero-padded to 32x32 first (as `pad_to_32`), then doubled, so a 64x64 image is the 32x32 one
     at twice the resolution; bilinear interpolation of values in [0, 1] stays in [0, 1].
     """
-    import torch.nn.functional as F
-
     padded = pad_to_32(images)
     return F.interpolate(padded, size=(64, 64), mode="bilinear", align_corners=False)
 

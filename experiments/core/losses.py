@@ -13,11 +13,18 @@ import torch
 LOG_2PI = math.log(2.0 * math.pi)
 
 
+def at_least_float32(t: torch.Tensor) -> torch.Tensor:
+    """A bf16 / float16 tensor (a network's output under autocast) as float32; float32 and float64 as
+    they are. The sums over d pixels and kappa latents then round at 2^-24, not at bf16's 2^-8."""
+    return t.float() if t.dtype in (torch.bfloat16, torch.float16) else t
+
+
 def eq3_terms(x: torch.Tensor, x_mean: torch.Tensor, mu_z: torch.Tensor,
               log_sigma_z: torch.Tensor, log_gamma_var: torch.Tensor) -> dict[str, torch.Tensor]:
     """The braces of Eq. (3) for each sample, one Monte Carlo draw z ~ q(z|x) behind `x_mean`.
 
-    Shapes: x, x_mean (batch, ...) flattened to (batch, d); mu_z, log_sigma_z (batch, kappa).
+    Shapes: x, x_mean (batch, ...) flattened to (batch, d); mu_z, log_sigma_z (batch, kappa); bf16
+    inputs (autocast) are summed in float32.
     Returns (batch,) tensors:
       recon_sq       ||x - mu_x(z)||^2 (sum of squared errors over the d pixels)
       recon_term     ||x - mu_x(z)||^2 / gamma
@@ -27,6 +34,7 @@ def eq3_terms(x: torch.Tensor, x_mean: torch.Tensor, mu_z: torch.Tensor,
       eq3            recon_term + log_gamma_term + kl_term + kappa  (Eq. 3 exactly, constant kappa kept)
       neg_elbo       0.5 * (eq3 + d log 2 pi - kappa), the negative ELBO in nats
     """
+    x, x_mean, mu_z, log_sigma_z = map(at_least_float32, (x, x_mean, mu_z, log_sigma_z))
     batch = x.shape[0]
     d = x[0].numel()
     kappa = mu_z.shape[1]

@@ -10,6 +10,7 @@ on our scale; only the ordering and ratio between the two arms can be compared.
 from __future__ import annotations
 
 import numpy as np
+from tqdm import tqdm
 
 IMQ_SCALES = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
 BLOCK = 2048  # rows per block of a kernel matrix: bounds memory at BLOCK * m * 8 bytes
@@ -76,8 +77,6 @@ def posterior_prior_mmd(mu_z: np.ndarray, log_sigma_z: np.ndarray, repeats: int 
         raise ValueError(f"mu_z {mu_z.shape} and log_sigma_z {log_sigma_z.shape}: expected equal (n, kappa)")
     if repeats < 2:
         raise ValueError(f"repeats={repeats}: the error bar needs at least 2 draws")
-    from tqdm import tqdm
-
     rng = np.random.default_rng(seed)
     sigma_z = np.exp(log_sigma_z)
     draws = []

@@ -14,6 +14,8 @@ import shutil
 import signal
 from pathlib import Path
 
+import torch
+
 CONFIG_NAME = "config.json"
 METRICS_NAME = "metrics.csv"
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -68,8 +70,6 @@ def write_json_atomic(path: str | Path, obj) -> None:
 def save_checkpoint(path: str | Path, state: dict) -> None:
     """torch.save to a temporary file in the same folder, then os.replace: a kill never leaves a
     half-written checkpoint behind (the previous one stays valid until the rename)."""
-    import torch
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
@@ -81,8 +81,6 @@ def save_checkpoint(path: str | Path, state: dict) -> None:
 
 
 def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
-    import torch
-
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"no checkpoint at {path} to resume from")

@@ -13,7 +13,10 @@ gradient is half that of Eq. (3) (same minimizers; Adam is insensitive to the sc
     leave_distributed()                       # every rank, at the end (barrier + destroy)
 
 * `data`: a CPU tensor (N, ...), images (N, C, H, W) or vectors (N, d), float (images in [0, 1]) or
-  uint8 pixels (converted per batch by `as_unit_float`); batches move to `cfg.device`.
+  uint8 pixels (converted per batch by `as_unit_float`). `cfg.device` "auto" is CUDA when torch sees
+  one; the whole set moves there once when it fits (experiments/core/device.py), else batch by batch.
+  `cfg.precision` "bf16" runs the forward pass under bfloat16 autocast (weights, Adam and the loss
+  sums stay float32).
 * `objective(model, x, eps) -> dict` (default `losses.NegativeELBO()` for a models.VAEProtocol
   model): x is this rank's batch (B, ...), float, on the device; eps its rows of the step's standard
   normal draw (B, model.kappa), or (B, 0) for a model without `kappa`: one (batch_size, kappa) block
@@ -35,7 +38,7 @@ gradient is half that of Eq. (3) (same minimizers; Adam is insensitive to the sc
 * `hook(step, model, x, terms, z) -> dict | None` runs every step (`step` counts from 1, as the
   rows do) after backward (gradients all-reduced, optimizer not yet stepped): `z.grad` holds dL/dz of
   the batch-mean loss (a per-sample gradient is z.shape[0] * z.grad[i], z.shape[0] this rank's share
-  of batch_size; train-mode batch norm in the decoder couples the rows, see experiments/celeba/run.py);
+  of batch_size; train-mode batch norm in the decoder couples the rows: experiments/celeba/metrics.py);
   parameters hold their .grad; `terms` are the objective's (the default's: losses.eq3_terms); z is
   None if the objective returns none. Its dict joins the rows that are logged (every `log_every`
   steps); keep the same keys each call.
@@ -43,7 +46,8 @@ gradient is half that of Eq. (3) (same minimizers; Adam is insensitive to the sc
   weights of the `snapshot_steps` in snapshots/ (experiments/core/runs.py). Checkpoints are atomic,
   written every `ckpt_every` steps, at the end, and on SIGINT/SIGTERM, after which train returns with
   result["interrupted"] = True. `resume=True` reproduces the uninterrupted run: the checkpoint holds
-  model, optimizer, step, config and the RNG states; the data order is a pure function of (seed, step).
+  model, optimizer, step, config and the RNG states; the data order is a pure function of (seed, step);
+  one stderr line says from which step it continues.
 * Data parallel: under `torchrun --nproc_per_node N`, `batch_size` is the GLOBAL batch; rank r
   takes its slice of the same global batch and the same noise rows, gradients are averaged with
   one all-reduce (gloo on CPU, nccl on CUDA). Batch norm uses per-rank statistics on CPU (SyncBatchNorm
@@ -56,6 +60,7 @@ import functools
 import math
 import os
 import random
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -65,7 +70,10 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
+from experiments.core.device import PRECISIONS, autocast, place_data, resolve_device
 from experiments.core.losses import NegativeELBO
+from experiments.core.models import (LOG_GAMMA_VAR_RANGE, clamp_log_gamma_var, gamma_values,
+                                     has_log_gamma_var, set_log_gamma_var)
 from experiments.core.runs import (CHECKPOINT_NAME, METRICS_NAME, SNAPSHOT_DIR, MetricsCSV,
                                    StopFlag, load_checkpoint, prepare_run_dir, save_checkpoint)
 
@@ -83,7 +91,8 @@ class TrainConfig:
     log_gamma_var_init: float = 0.0   # log of the decoder variance at step 0 (0: gamma = 1)
     gamma_var_floor: float = 0.0      # lower bound on the decoder VARIANCE after each step (0: none)
     seed: int = 0                     # model init, data order and reparameterization noise
-    device: str = "cpu"               # cpu | cuda
+    device: str = "auto"              # auto (cuda when torch sees one, else cpu) | cpu | cuda
+    precision: str = "float32"        # float32 | bf16 (autocast of the forward pass; weights stay float32)
     channels_last: bool = False       # memory format for conv layers (kept only where it measures faster)
     log_every: int = 50               # metrics.csv row every this many steps
     ckpt_every: int = 1000            # atomic checkpoint every this many steps
@@ -105,8 +114,11 @@ def validate(config: TrainConfig) -> TrainConfig:
             raise ValueError(f"{name} must be > 0, got {getattr(config, name)}")
     if config.eval_images < 0:
         raise ValueError(f"eval_images must be >= 0 (0 = all), got {config.eval_images}")
-    if not math.isfinite(config.log_gamma_var_init):
-        raise ValueError(f"log_gamma_var_init must be finite, got {config.log_gamma_var_init}")
+    low, high = LOG_GAMMA_VAR_RANGE
+    if not low <= config.log_gamma_var_init <= high:  # NaN fails too
+        raise ValueError(f"log_gamma_var_init {config.log_gamma_var_init:g} is outside [{low:g}, {high:g}]: "
+                         f"gamma = exp({config.log_gamma_var_init:g}) and the squared errors divided by "
+                         f"it must stay finite float32 numbers (largest e^88.7)")
     if not (math.isfinite(config.gamma_var_floor) and config.gamma_var_floor >= 0):
         raise ValueError(f"gamma_var_floor must be finite and >= 0 (0 = no floor), "
                          f"got {config.gamma_var_floor}")
@@ -114,10 +126,10 @@ def validate(config: TrainConfig) -> TrainConfig:
             and config.log_gamma_var_init < math.log(config.gamma_var_floor)):
         raise ValueError(f"gamma_var_floor {config.gamma_var_floor:g} is above the fixed gamma "
                          f"exp(log_gamma_var_init) = {math.exp(config.log_gamma_var_init):g}")
-    if config.device not in {"cpu", "cuda"}:
-        raise ValueError(f"device must be cpu or cuda, got {config.device!r}")
-    if config.device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device cuda requested but torch sees no CUDA device; use --device cpu")
+    if resolve_device(config.device) == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device cuda requested but torch sees no CUDA device; use --device cpu or auto")
+    if config.precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {config.precision!r}")
     return config
 
 
@@ -134,11 +146,13 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def setup_distributed(device: str = "cpu") -> tuple[int, int, torch.device]:
+def setup_distributed(device: str = "auto") -> tuple[int, int, torch.device]:
     """Join the process group when launched by torchrun (WORLD_SIZE > 1): gloo on CPU, nccl on CUDA.
 
-    Returns (rank, world_size, device); a plain process gets (0, 1, device).
+    Returns (rank, world_size, device); a plain process gets (0, 1, device). device "auto": cuda
+    when torch sees one, else cpu.
     """
+    device = resolve_device(device)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1 and not dist.is_initialized():
         dist.init_process_group(backend="nccl" if device == "cuda" else "gloo")
@@ -192,31 +206,13 @@ def snapshot_steps(iters: int, first: int) -> list[int]:
     return sorted(s for s in steps | {iters} if first <= s <= iters)
 
 
-def _clamp_log_gamma_var(model: torch.nn.Module, log_gamma_floor: float) -> None:
-    """gamma >= exp(log_gamma_floor), in place, outside autograd (after the optimizer step).
-
-    Why this bounds the gradient: only the decoder sees z, and the per-sample loss (Eq. 3 / 2) has
-    dL/dz = (1/gamma) J^T (mu_x(z) - x), J the decoder Jacobian; with gamma >= floor the 1/gamma
-    factor, which grows without bound as a learned gamma -> 0 (the paper's "infinite gradient"), is
-    at most 1/floor. Adam's moments are left alone: the step is projected, not the optimizer."""
-    with torch.no_grad():
-        model.log_gamma_var.clamp_(min=log_gamma_floor)
-
-
-def _has_gamma(model: torch.nn.Module) -> bool:
-    """Whether the model has a decoder variance to learn or fix: a `log_gamma_var` parameter."""
-    return "log_gamma_var" in dict(model.named_parameters())
-
-
 def _optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Adam:
     """Adam over the weights at `lr`, plus log_gamma_var at `lr_log_gamma` when it is learned (it is
     set to `log_gamma_var_init` first, learned or fixed)."""
     groups = [{"params": [p for name, p in model.named_parameters() if name != "log_gamma_var"],
                "lr": config.lr}]
-    if _has_gamma(model):
-        with torch.no_grad():
-            model.log_gamma_var.fill_(config.log_gamma_var_init)
-        model.log_gamma_var.requires_grad_(config.learn_gamma)
+    if has_log_gamma_var(model):
+        set_log_gamma_var(model, config.log_gamma_var_init, learn=config.learn_gamma)
         if config.learn_gamma:
             groups.append({"params": [model.log_gamma_var], "lr": config.lr_log_gamma})
     try:
@@ -267,12 +263,12 @@ def train(model: torch.nn.Module, data: torch.Tensor, config: TrainConfig,
                          f"vectors (N, d), got {tuple(data.shape)} {data.dtype}")
     if config.channels_last and data.dim() != 4:
         raise ValueError(f"channels_last needs images (N, C, H, W), got data of shape {tuple(data.shape)}")
-    has_gamma = _has_gamma(model)
+    has_gamma = has_log_gamma_var(model)
     if not has_gamma and (objective is None or config.gamma_var_floor > 0):
         raise ValueError("the negative ELBO (the default objective) and gamma_var_floor need a model "
                          "with a log_gamma_var parameter; pass an objective, or no floor")
-    device = torch.device(config.device, torch.cuda.current_device()) \
-        if config.device == "cuda" else torch.device("cpu")
+    device = torch.device("cuda", torch.cuda.current_device()) \
+        if resolve_device(config.device) == "cuda" else torch.device("cpu")
     if world > 1 and device.type == "cuda":
         model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
     model.to(device)
@@ -304,6 +300,9 @@ def train(model: torch.nn.Module, data: torch.Tensor, config: TrainConfig,
             start_step = state["step"]
             last_row = state.get("last_row", {})
             elapsed = state.get("elapsed_s", 0.0)
+        if resume and rank == 0:
+            print(f"{run_dir}: " + (f"resuming from step {start_step} of {config.iters}" if start_step
+                                    else "no checkpoint yet, starting at step 0"), file=sys.stderr)
         if rank == 0:
             metrics = MetricsCSV(run_dir / METRICS_NAME, resume_step=start_step if resume else None)
     elif resume:
@@ -328,6 +327,7 @@ def train(model: torch.nn.Module, data: torch.Tensor, config: TrainConfig,
     # --- the loop -------------------------------------------------------------------------------
     model.train()
     d = data[0].numel()
+    data = place_data(data, device)  # once, not per batch (stays on the CPU when it does not fit)
     step, interrupted, t0 = start_step, False, time.perf_counter() - elapsed
     bar = tqdm(total=config.iters, initial=start_step, desc="train", unit="step",
                disable=not config.progress or rank != 0, dynamic_ncols=True)
@@ -335,13 +335,14 @@ def train(model: torch.nn.Module, data: torch.Tensor, config: TrainConfig,
         while step < config.iters:
             # data: this rank's slice of the global batch of this step
             index = batch_indices(step, data.shape[0], config.batch_size, config.seed)[lo:hi]
-            x = as_unit_float(data[index].to(device, non_blocking=True))
+            x = as_unit_float(data[index.to(data.device)].to(device, non_blocking=True))
             if config.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
 
             # the objective, with this rank's rows of the noise of the GLOBAL batch
             eps = torch.randn(config.batch_size, noise_dim, generator=noise, device=device)[lo:hi]
-            out = objective(model, x, eps)
+            with autocast(device, config.precision):
+                out = objective(model, x, eps)
             terms = {k: v for k, v in out.items() if k not in ("loss", "z")}
             loss, z = _batch_mean("loss", out["loss"], x.shape[0]), out.get("z")
             if hook is not None and z is not None:
@@ -358,7 +359,7 @@ def train(model: torch.nn.Module, data: torch.Tensor, config: TrainConfig,
             extra = hook(step + 1, model, x, terms, z) if hook is not None else None
             optimizer.step()
             if config.gamma_var_floor > 0:
-                _clamp_log_gamma_var(model, math.log(config.gamma_var_floor))
+                clamp_log_gamma_var(model, config.gamma_var_floor)
             step += 1
             bar.update(1)
 
@@ -374,9 +375,7 @@ def train(model: torch.nn.Module, data: torch.Tensor, config: TrainConfig,
                 columns = objective.columns(means, d) if hasattr(objective, "columns") else means
                 last_row = {"step": step, **columns}
                 if has_gamma:
-                    log_gamma_var = float(model.log_gamma_var.detach())
-                    last_row.update(log_gamma_var=log_gamma_var, gamma_var=math.exp(log_gamma_var),
-                                    gamma_std=math.exp(0.5 * log_gamma_var))
+                    last_row.update(gamma_values(model.log_gamma_var))
                 last_row.update(time_s=time.perf_counter() - t0, **(extra or {}))
                 if not math.isfinite(means["loss"]):
                     raise ValueError(f"training diverged at step {step}: loss {means['loss']}; "

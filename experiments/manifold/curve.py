@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from experiments.core.models import gamma_var
 from experiments.core.runs import CHECKPOINT_NAME, write_json_atomic
 from experiments.core.train import TrainConfig, seed_everything, train
 from experiments.manifold import estimators
@@ -111,7 +112,7 @@ def run_one(model_name: str, eps: float, theta: float, settings: CurveSettings, 
         active = estimators.active_dims_from_energy(stats["energies"]).count
     return {"model": model_name, "eps": eps, "theta": theta, "objective": final, "active": active,
             "energies": stats["energies"].tolist(),
-            "gamma_var": float(torch.exp(model.log_gamma_var.detach())) if vae else None}
+            "gamma_var": gamma_var(model) if vae else None}
 
 
 def preferred(results: list[dict]) -> dict[tuple[str, float], dict]:

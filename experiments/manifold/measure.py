@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from experiments.core.losses import eq3_pass
+from experiments.core.models import gamma_var
 from experiments.manifold import estimators
 
 
@@ -42,7 +43,7 @@ def expected_eq3(model, x: torch.Tensor, draws: int = 4, seed: int = 0,
             recon += float(terms["recon_sq"].double().sum())
             count += part.shape[0]
     return {"eq3": eq3 / count, "recon_sq": recon / count,
-            "gamma_var": float(torch.exp(model.log_gamma_var.detach().double()))}
+            "gamma_var": gamma_var(model)}
 
 
 def decoder_jacobian_rank(model, x: torch.Tensor, points: int = 32) -> estimators.GapCount:

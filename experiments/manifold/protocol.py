@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from experiments.core.models import gamma_values
 from experiments.core.runs import CHECKPOINT_NAME, load_checkpoint
 from experiments.core.train import TrainConfig, seed_everything, train
 from experiments.manifold import baselines, estimators
@@ -146,12 +147,12 @@ def fit_vae(manifold: Manifold, recipe: Recipe, out: Path, resume: bool = False)
                                    log_gamma_var_init=log_warm), out / "warmup", resume, args)
     _stage(model, x, _stage_config(recipe, recipe.learned_iters, log_gamma_var_init=log_warm),
            out / "learned", resume, args)
-    log_gamma = float(model.log_gamma_var.detach())
+    log_gamma = gamma_values(model.log_gamma_var)["log_gamma_var"]
     _stage(model, x, _stage_config(recipe, recipe.finetune_iters, lr=recipe.lr / 10,
                                    lr_log_gamma=recipe.lr_log_gamma / 10, log_gamma_var_init=log_gamma),
            out / "finetune", resume, args)
     model.eval()
-    gamma_star = float(torch.exp(model.log_gamma_var.detach()))
+    gamma_star = gamma_values(model.log_gamma_var)["gamma_var"]
     learned = {"loss": expected_eq3(model, x_dev, seed=recipe.seed), **_counts(model, x_dev),
                "jacobian_rank": decoder_jacobian_rank(model, x_dev, recipe.jacobian_points)}
     ladder = []

@@ -20,8 +20,9 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from experiments.core.cli import check_out
-from experiments.core.runs import read_metrics, write_json_atomic
+from experiments.core.cli import add_output_arguments, check_out
+from experiments.core.device import DEVICES, resolve_device
+from experiments.core.runs import CHECKPOINT_NAME, read_metrics, write_json_atomic
 from experiments.manifold import baselines, report
 from experiments.manifold.curve import run_sweep
 from experiments.manifold.protocol import estimate_row
@@ -31,10 +32,10 @@ from experiments.manifold.suites import SUITES, parse_manifold
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--suite", default="quick", metavar="NAME",
                         help=f"one of {', '.join(SUITES)} (default quick)")
-    parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--resume", action="store_true", help="continue the runs in --out")
-    parser.add_argument("--force", action="store_true", help="delete earlier results in --out first")
-    parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    add_output_arguments(parser, "manifold_runs", "one folder per manifold, curve/, the table and figures")
+    parser.add_argument("--device", default="cpu", metavar="NAME",
+                        help=f"one of {', '.join(DEVICES)} (default cpu: these MLPs are small, and auto "
+                             "would make a CPU run and a GPU run of the same command differ)")
     parser.add_argument("--manifold", action="append", default=[], metavar="KIND:D:R",
                         help="run these instead of the suite's manifolds (subspace, sphere, torus, relu); "
                              "repeatable, e.g. --manifold subspace:784:30")
@@ -49,17 +50,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _plan(args):
     if args.suite not in SUITES:
         raise ValueError(f"unknown suite {args.suite!r}; choose from {', '.join(SUITES)}")
-    if args.device not in ("cpu", "cuda"):
-        raise ValueError(f"--device must be cpu or cuda, got {args.device!r}")
+    if args.device not in DEVICES:
+        raise ValueError(f"--device must be one of {', '.join(DEVICES)}, got {args.device!r}")
+    device = resolve_device(args.device)
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda requested but torch sees no CUDA device; use --device cpu or auto")
     suite = SUITES[args.suite]
     if args.curve_only and (args.no_curve or args.manifold):
         raise ValueError("--curve-only contradicts --no-curve and --manifold")
     specs = () if args.curve_only else \
         tuple(parse_manifold(text) for text in args.manifold) or suite.manifolds
     curve = None if (args.no_curve or args.manifold) else suite.curve
-    recipe = dataclasses.replace(suite.recipe, device=args.device)
+    recipe = dataclasses.replace(suite.recipe, device=device)
     if curve is not None:
-        curve = dataclasses.replace(curve, device=args.device)
+        curve = dataclasses.replace(curve, device=device)
     return suite, specs, recipe, curve
 
 
@@ -92,7 +96,9 @@ def _run(args) -> int:
     out = Path(args.out)
     labels = [s.label for s in specs]
     candidates = [out / label for label in labels] + [out / "curve", out / "results.json"]
-    check_out(out, candidates, args.resume, args.force)
+    # --resume needs a checkpoint somewhere below --out (a stage of a manifold or a curve run)
+    check_out(out, candidates, args.resume, args.force,
+              runs=[path.parent for path in out.glob(f"**/{CHECKPOINT_NAME}")] if out.is_dir() else [])
     if args.force:
         for path in candidates:
             if path.is_dir():

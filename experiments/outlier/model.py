@@ -48,9 +48,8 @@ class OutlierVAE(nn.Module):
     `channels` narrows the network for tests only (the paper's widths are the default).
     """
 
-    def __init__(self, kappa: int, log_gamma_var_init: float = 0.0,
-                 channels: tuple[int, int, int] = (64, 128, 256), image_channels: int = 1,
-                 image_size: int = 32):
+    def __init__(self, kappa: int, channels: tuple[int, int, int] = (64, 128, 256),
+                 image_channels: int = 1, image_size: int = 32):
         super().__init__()
         if kappa < 1:
             raise ValueError(f"kappa must be a positive integer, got {kappa}")
@@ -72,8 +71,9 @@ class OutlierVAE(nn.Module):
             nn.ConvTranspose2d(c1, image_channels, kernel_size=5, stride=2, padding=2,
                                output_padding=1),
         )
-        # gamma = exp(log_gamma_var) is the decoder VARIANCE; init 0 means gamma = 1
-        self.log_gamma_var = nn.Parameter(torch.tensor(float(log_gamma_var_init)))
+        # gamma = exp(log_gamma_var) is the decoder VARIANCE, created at gamma = 1; a run sets it
+        # from TrainConfig.log_gamma_var_init (experiments.core.models.set_log_gamma_var)
+        self.log_gamma_var = nn.Parameter(torch.tensor(0.0))
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """x (batch, 1, 32, 32) -> (mu_z, log_sigma_z), each (batch, kappa)."""

@@ -1,4 +1,5 @@
-"""Main-text Figure 1 (this project's Figure 9): why a sparse representation screens outliers.
+"""The computation behind Figure 9, an illustration (main-text Figure 1): why a sparse representation
+screens outliers.
 
 Inliers lie on a curved 1-D manifold in R^2 (an arc of the unit circle); outliers lie off it. X is (2, n),
 columns are samples. The 1-latent nonlinear model is the closed-form projection onto the arc (encoder
@@ -9,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from theory._checks import dimension, finite_array, finite_scalar
+from theory._linalg import canonical_signs
 
 ARC_START = 0.15 * np.pi  # the arc of inliers, in radians: a curve that no single line fits
 ARC_END = 0.85 * np.pi
@@ -73,14 +75,16 @@ def sample_outliers(n: int, seed: int, radial_gap: float = 0.25) -> np.ndarray:
 
 
 def pca_fit(X: np.ndarray, n_components: int) -> tuple[np.ndarray, np.ndarray]:
-    """PCA of the columns of X (2, n): returns (mean (2,), U (2, n_components)) with orthonormal U."""
+    """PCA of the columns of X (2, n): returns (mean (2,), U (2, n_components)) with orthonormal U,
+    each column signed so that its largest entry is positive (`canonical_signs`: LAPACK's sign is
+    arbitrary, and Figure 9 draws the PCA line from mean - 1.2 u to mean + 1.2 u)."""
     X = _check_points(X)
     n_components = dimension("n_components", n_components)
     if n_components > 2:
         raise ValueError(f"n_components: must be 1 or 2 for 2-D data, got {n_components}")
     mean = X.mean(axis=1)
     U, _, _ = np.linalg.svd(X - mean[:, None], full_matrices=False)
-    return mean, U[:, :n_components]
+    return mean, canonical_signs(U[:, :n_components])
 
 
 def pca_reconstruct(X: np.ndarray, mean: np.ndarray, U: np.ndarray) -> np.ndarray:

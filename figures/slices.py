@@ -1,4 +1,5 @@
-"""Main-text Figure 3 (this project's Figure 6): 1-D slices through the VAE loss, Eq. (3), for fixed gamma.
+"""The computation behind Figure 6, an illustration (main-text Figure 3): 1-D slices through the VAE
+loss, Eq. (3), for fixed gamma. The paper's objects it uses live in theory/ (lemma2, vae_loss).
 
 The VAE is single-layer and linear: encoder mean mu_z(x) = A x + c, shared encoder std at its optimum
 for the decoder (Lemma 2's closed form, `lemma2.log_sigma_z_star`), affine decoder W z + b; the loss
@@ -13,6 +14,7 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 
 from theory._checks import dimension, finite_array, log_variance, positive_scalar
+from theory._linalg import random_orthonormal
 from theory.lemma2 import log_sigma_z_star, optimal_affine_vae
 from theory.vae_loss import affine_vae_loss_eq3
 
@@ -29,12 +31,16 @@ __all__ = [
 # gamma used to evaluate the gamma -> 0 limit of the optimal affine VAE: far below the data's
 # eigenvalues (~0.1 .. 1), far above the round-off eigenvalues (~1e-17) of the rank-deficient covariance.
 SPARSE_LIMIT_LOG_GAMMA = math.log(1e-12)
+# slice_minima's bracket tolerance on s: far below the grid spacing (>= 1e-3) and the smallest
+# minimizer of Figure 6 (~6e-4 at gamma = 1e-3)
+MINIMA_XATOL = 1e-10
 
 
 def subspace_data(d: int, r: int, n: int, seed: int, scales=(0.8, 0.55)) -> np.ndarray:
     """X (d, n) on a random r-dimensional affine subspace: x = offset + U diag(scales) g, g ~ N(0, I_r).
 
-    U is a random orthonormal (d, r) basis and the offset a random N(0, 0.25 I) point (seeded).
+    U is a random orthonormal (d, r) basis (`random_orthonormal`: QR with diag(R) > 0, so the same U
+    whatever LAPACK's sign choices) and the offset a random N(0, 0.25 I) point (seeded).
     `scales` (length r) are the standard deviations along the subspace.
     """
     d, r, n = dimension("d", d), dimension("r", r), dimension("n", n)
@@ -44,7 +50,7 @@ def subspace_data(d: int, r: int, n: int, seed: int, scales=(0.8, 0.55)) -> np.n
     if scales.size != r or (scales <= 0).any():
         raise ValueError(f"scales: expected {r} positive standard deviations, got {scales.tolist()}")
     rng = np.random.default_rng(seed)
-    U, _ = np.linalg.qr(rng.standard_normal((d, r)))
+    U = random_orthonormal(rng, d, r)
     offset = 0.5 * rng.standard_normal(d)
     return offset[:, None] + U @ (scales[:, None] * rng.standard_normal((r, n)))
 
@@ -108,7 +114,7 @@ def slice_loss(X, point: dict, direction: dict, s_values, log_gamma_var) -> np.n
     return out
 
 
-def slice_minima(X, point, direction, s_grid, losses, log_gamma_var, xatol: float = 1e-10) -> dict:
+def slice_minima(X, point, direction, s_grid, losses, log_gamma_var, xatol: float = MINIMA_XATOL) -> dict:
     """Local minima of a sampled slice, each refined by a bounded scalar search between the grid
     neighbours of a grid point lower than both. Returns dict(s (m,), loss (m,), global_index)."""
     s_grid = finite_array("s_grid", s_grid, ndim=1)

@@ -1,6 +1,8 @@
-"""Theorem 4 between its endpoints (supplement Eq. 20-22): the cost along theta in [0, 1] and gradient
-descent on the counterexample. Conventions of theory/theorem4.py: X, Z are (2, n); the decoder is (20)
-with the curve pi and the logistic t of that module; row energies u_k = (1/n)||z_k||^2.
+"""The computation behind Figures 5 and 10: Theorem 4's counterexample between its endpoints. The
+paper compares theta = 0 and theta = 1 only (Eq. 23, 24, in theory/theorem4.py); the cost along
+theta in [0, 1] (Eq. 22 with zero reconstruction) and gradient descent on the decoder (20) are this
+project's exploration. Conventions of theory/theorem4.py: X, Z are (2, n); the decoder is (20) with
+the curve pi and the logistic t of that module; row energies u_k = (1/n)||z_k||^2.
 """
 from __future__ import annotations
 

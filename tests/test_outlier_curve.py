@@ -1,12 +1,12 @@
-"""Main-text Figure 1 (Figure 9 here), theory/manifold.py: PCA with two components reconstructs inliers
-AND outliers, so it cannot screen them; the 1-latent curve model reconstructs only the inliers."""
+"""Main-text Figure 1 (Figure 9 here), figures/outlier_curve.py: PCA with two components reconstructs
+inliers AND outliers, so it cannot screen them; the 1-latent curve model reconstructs only the inliers."""
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.tolerances import ROUNDOFF_ATOL, ROUNDOFF_RTOL
-from theory import manifold
+from infgrad.tolerances import ROUNDOFF_ATOL, ROUNDOFF_RTOL
+from figures import outlier_curve as manifold
 
 
 @pytest.fixture(scope="module")
