@@ -30,21 +30,48 @@ def expected_recon_sq(opt: dict, X: np.ndarray) -> float:
     return float(residual + np.sum(np.sum(W**2, axis=0) * np.exp(2.0 * log_sigma)))
 
 
+def slope_reads_r(fit, columns) -> bool:
+    """The check: Lemma 2's slope fitted to the affine optimum's losses L*(gamma) gives r_hat = r."""
+    losses = [optimal_affine_vae(columns, KAPPA, lg)["loss"] for lg in LOG_GAMMAS]
+    r_hat, _ = fit(LOG_GAMMAS, losses, D)
+    return r_hat == pytest.approx(R, abs=1e-8)  # round-off of losses ~1e3 on a log-gamma span of 6.9
+
+
+def envelope_reads_r(envelope, columns) -> bool:
+    """The check: E||x - mu_x||^2 / gamma at every fixed-gamma affine optimum gives r_hat = r."""
+    return all(envelope(expected_recon_sq(optimal_affine_vae(columns, KAPPA, lg), columns), math.exp(lg))
+               == pytest.approx(R, rel=1e-9)  # round-off, relative to errors of size r gamma
+               for lg in LOG_GAMMAS)
+
+
 def test_lemma2_slope_fit_on_the_affine_vae_optimum_gives_d_minus_r_exactly(subspace_columns):
     """Lemma 2 / optimal_loss_closed_form: below the smallest signal variance L*(gamma) =
-    const + (d - r) log gamma exactly, so the fitted slope reads r_hat = r to round-off."""
-    losses = [optimal_affine_vae(subspace_columns, KAPPA, lg)["loss"] for lg in LOG_GAMMAS]
-    r_hat, _ = est.slope_rhat_fit(LOG_GAMMAS, losses, D)
-    assert r_hat == pytest.approx(R, abs=1e-8)  # round-off of losses ~1e3 on a log-gamma span of 6.9
+    const + (d - r) log gamma exactly, so the fitted slope is d - r and reads r_hat = r to round-off."""
+    assert slope_reads_r(est.slope_rhat_fit, subspace_columns)
+
+
+@pytest.mark.parametrize("wrong", [
+    # the slope fitted against log sqrt(gamma): twice d - r, so r_hat = 2r - d
+    lambda lg, losses, d: est.slope_rhat_fit(0.5 * np.asarray(lg), losses, d),
+    # the slope's sign flipped (r_hat = d + slope = 2d - r)
+    lambda lg, losses, d: (2 * d - est.slope_rhat_fit(lg, losses, d)[0], 0.0),
+], ids=["fit on log gamma_std", "sign of the slope flipped"])
+def test_wrong_slope_estimators_do_not_give_r(subspace_columns, wrong):
+    """Companion: the same check fed a wrong implementation fails."""
+    assert not slope_reads_r(wrong, subspace_columns)
 
 
 def test_envelope_rhat_is_exactly_r_at_every_fixed_gamma_optimum(subspace_columns):
     """dL*/dlog gamma = d - E||x - mu_x||^2 / gamma (envelope theorem): at the affine optimum each
     active direction contributes gamma to the error, so E||x - mu_x||^2 / gamma = r exactly."""
-    for lg in LOG_GAMMAS:
-        opt = optimal_affine_vae(subspace_columns, KAPPA, lg)
-        r_hat = est.slope_rhat_envelope(expected_recon_sq(opt, subspace_columns), math.exp(lg))
-        assert r_hat == pytest.approx(R, rel=1e-9)  # round-off, relative to errors of size r gamma
+    assert envelope_reads_r(est.slope_rhat_envelope, subspace_columns)
+
+
+def test_envelope_divided_by_gamma_std_does_not_give_r(subspace_columns):
+    """Companion: the error divided by sqrt(gamma) (gamma taken as a standard deviation) reads
+    r sqrt(gamma), not r."""
+    assert not envelope_reads_r(lambda recon, gamma: est.slope_rhat_envelope(recon, math.sqrt(gamma)),
+                                subspace_columns)
 
 
 def test_envelope_rhat_off_the_optimum_reads_the_error_floor_not_r(subspace_columns):
@@ -73,6 +100,20 @@ def test_variance_gap_counts_the_active_dimensions_of_the_affine_optimum(subspac
     assert split.count == R
     assert split.high == pytest.approx(0.0, abs=ROUNDOFF_ATOL)
     assert split.low < math.log(1e-3)  # active sigma^2 ~ gamma / lambda: the gap is > 6 nats wide
+
+
+@pytest.mark.parametrize("wrong", [
+    # the side of the gap mixed up: counts the kappa - r unused dimensions
+    lambda log_var: log_var.size - est.active_dims_from_variance(log_var).count,
+    # the gap's upper end counted with the lower group: r + 1 or more
+    lambda log_var: int(np.sum(log_var <= est.active_dims_from_variance(log_var).high)),
+], ids=["wrong side of the gap", "upper end of the gap counted"])
+def test_wrong_variance_counts_miss_r_on_the_affine_optimum(subspace_columns, wrong):
+    """Companion of the count above: an affine optimum fed to a wrong count does not give r (kappa =
+    r + 6 here, so that the unused dimensions do not number r by chance)."""
+    opt = optimal_affine_vae(subspace_columns, R + 6, math.log(1e-4))
+    assert est.active_dims_from_variance(2.0 * opt["log_sigma_z"]).count == R
+    assert wrong(2.0 * opt["log_sigma_z"]) != R
 
 
 def test_fixed_threshold_miscounts_where_the_gap_rule_does_not():

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import json
+import shutil
 
+import numpy as np
 import pytest
 
 from tests.experiments_support import needs_experiments
 
 needs_experiments()
 
-from experiments.manifold import baselines, curve  # noqa: E402
+from experiments.manifold import baselines, curve, estimators  # noqa: E402
 from infgrad.cli import main  # noqa: E402
 from infgrad.tolerances import TRAINED_SLOPE_ATOL  # noqa: E402
 
@@ -52,9 +54,17 @@ def test_smoke_writes_table_figures_and_mae(smoke):
     assert mae["active_sigma"]["aims_at"] == "embedding" and mae["active_sigma"]["mae"] == 0.0
 
 
-def test_interrupted_then_resumed_suite_gives_the_same_table(smoke, tmp_path, monkeypatch, capsys):
-    """Killed during the squeezed-curve sweep (after the manifold and two curve runs), then resumed:
-    the table equals the uninterrupted run's."""
+def _outcome(out) -> tuple:
+    """What a suite measured (not how long it took): the table, each manifold's estimates, and each
+    curve run's final objective and active count."""
+    results = json.loads((out / "results.json").read_text())
+    return ((out / "table.md").read_text(), [row["estimates"] for row in results["rows"]],
+            [(run["model"], run["eps"], run["theta"], run["objective"], run["active"])
+             for run in results["curve"]["runs"]])
+
+
+def _interrupted_smoke(out, monkeypatch) -> None:
+    """The smoke suite killed during the squeezed-curve sweep, after the manifold and two curve runs."""
     real, calls = curve.run_one, []
 
     def interrupt_third(*args, **kwargs):
@@ -63,14 +73,45 @@ def test_interrupted_then_resumed_suite_gives_the_same_table(smoke, tmp_path, mo
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    out = tmp_path / "smoke"
     monkeypatch.setattr(curve, "run_one", interrupt_third)
     assert main(["manifold", "--suite", "smoke", "--out", str(out)]) == 130
     monkeypatch.setattr(curve, "run_one", real)
+
+
+def test_interrupted_then_resumed_suite_gives_the_same_table(smoke, tmp_path, monkeypatch, capsys):
+    """Killed, then resumed: the table and every measured number equal the uninterrupted run's; a
+    resume that claims the finished runs without loading their weights (the wrong implementation)
+    changes them."""
+    out = tmp_path / "smoke"
+    _interrupted_smoke(out, monkeypatch)
     assert main(["manifold", "--suite", "smoke", "--out", str(out)]) == 2  # no silent overwrite
     assert "--resume" in capsys.readouterr().err
+    wrong = tmp_path / "wrong"
+    shutil.copytree(out, wrong)
     assert main(["manifold", "--suite", "smoke", "--out", str(out), "--resume"]) == 0
-    assert (out / "table.md").read_text() == (smoke / "table.md").read_text()
+    assert _outcome(out) == _outcome(smoke)
+
+    def finished_without_loading(model, config, run_dir):
+        return (run_dir / "checkpoint.pt").exists()
+
+    monkeypatch.setattr(curve, "finished_stage", finished_without_loading)
+    assert main(["manifold", "--suite", "smoke", "--out", str(wrong), "--resume"]) == 0
+    assert _outcome(wrong) != _outcome(smoke)
+
+
+def test_resume_of_an_empty_folder_is_a_one_line_error(tmp_path, capsys):
+    assert main(["manifold", "--suite", "smoke", "--out", str(tmp_path / "none"), "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "holds no run to continue" in err and len(err.strip().splitlines()) == 1
+
+
+def test_smoke_count_on_the_wrong_side_of_the_gap_is_not_r(smoke):
+    """Companion of the smoke count: the trained encoder's variances (kappa = 6) fed to a count on the
+    wrong side of the largest gap give the 4 unused dimensions, not r = 2."""
+    row = json.loads((smoke / "results.json").read_text())["rows"][0]
+    log_var = np.array(row["mean_log_sigma_sq"])
+    assert estimators.active_dims_from_variance(log_var).count == 2
+    assert log_var.size - estimators.active_dims_from_variance(log_var).count != 2
 
 
 @pytest.mark.parametrize("extra, message", [
