@@ -13,12 +13,13 @@ torch = needs_experiments()
 
 from PIL import Image  # noqa: E402
 
-from experiments.core.evaluate import auroc, per_image_bpd, summarize
+from experiments.core.evaluate import (auroc, auroc_se, compress, compressor_bpd, dequantize, per_image_bpd,
+                                       pixel_values, summarize)
 from experiments.core.losses import nats_to_bpd, vae_forward
 from experiments.core.models import set_log_gamma_var
 from experiments.outlier.model import OutlierVAE
 from experiments.outlier.report import plot_histograms
-from infgrad.tolerances import FLOAT32_RTOL, ROUNDOFF_RTOL
+from infgrad.tolerances import FLOAT32_RTOL, MC_SIGMAS, ROUNDOFF_RTOL
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -122,3 +123,160 @@ def test_histogram_png_has_one_panel_per_kappa(tmp_path):
     path = plot_histograms(per_kappa, tmp_path / "h.png")
     with Image.open(path) as image:
         assert image.format == "PNG" and image.size[0] == round(3 * 4.2 * 90)
+
+
+# --- uniform dequantization ------------------------------------------------------------------
+# A 1-D Gaussian density p = N(mu, s^2) on the scaled pixel x = v/255, with s about the bin width 1/256
+# so that the density varies across the bin. Its exact 8-bit probability under our convention is
+# P(v) = Phi((v/255 + 1/256 - mu)/s) - Phi((v/255 - mu)/s) (the box B_v = v/255 + [0, 1/256)).
+LEVEL, SIGMA, MU = 100, 0.5 / 256, 100 / 255 + 0.3 / 256
+DRAWS = 100_000
+
+
+def _gaussian_density(x, mu=MU, sigma=SIGMA):
+    return np.exp(-0.5 * ((x - mu) / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi))
+
+
+def _exact_bin_probability(v=LEVEL, mu=MU, sigma=SIGMA) -> float:
+    from scipy.special import ndtr
+
+    return float(ndtr((v / 255 + 1 / 256 - mu) / sigma) - ndtr((v / 255 - mu) / sigma))
+
+
+def _bin_probability_z(dequantized: np.ndarray) -> float:
+    """(Monte Carlo estimate of P(v) from dequantized draws - exact P(v)) / its standard error, where
+    the estimate is the bin width 1/256 times the mean density at the draws (P = 256^-1 E_u p)."""
+    density = _gaussian_density(np.asarray(dequantized, dtype=np.float64).ravel())
+    estimate, se = density.mean() / 256, density.std(ddof=1) / np.sqrt(density.size) / 256
+    return (estimate - _exact_bin_probability()) / se
+
+
+def test_dequantized_density_averages_to_the_exact_8bit_bin_probability():
+    """256^-1 E_u[p(v/255 + u/256)] = P(v) exactly (uniform u on the box): the seeded Monte Carlo mean
+    of the density at `dequantize`'s draws matches the erf bin probability within MC_SIGMAS s.e."""
+    draws = dequantize(np.full((DRAWS, 1), LEVEL, dtype=np.uint8), seed=0).numpy()
+    assert abs(_bin_probability_z(draws)) < MC_SIGMAS
+
+
+def test_a_centred_dequantization_of_width_1_over_255_fails_the_bin_probability_check():
+    """Companion: v/255 + (u - 1/2)/255, another box than B_v, is told apart by the same check."""
+    u = np.random.default_rng(0).random((DRAWS, 1))
+    assert abs(_bin_probability_z(LEVEL / 255 + (u - 0.5) / 255)) > MC_SIGMAS
+
+
+def test_dequantized_bpd_bounds_the_code_length_and_the_plain_density_value_does_not():
+    """Jensen: E_u[-log2 p(x~)] + 8 >= -log2 P(v) >= 0 (one pixel, d = 1). Without dequantization a
+    density peaked on the pixel beats every code: mu = v/255, s = 1e-4 gives -log2 p(v/255) + 8 =
+    8 - log2(1 / (sqrt(2 pi) 1e-4)) = -3.96 bits, below zero."""
+    draws = dequantize(np.full((DRAWS, 1), LEVEL, dtype=np.uint8), seed=1).numpy().astype(np.float64).ravel()
+    bits = -np.log2(_gaussian_density(draws)) + 8
+    code_length = -np.log2(_exact_bin_probability())
+    assert bits.mean() + MC_SIGMAS * bits.std(ddof=1) / np.sqrt(bits.size) > code_length > 0
+    peaked = -np.log2(_gaussian_density(LEVEL / 255, mu=LEVEL / 255, sigma=1e-4)) + 8
+    assert peaked == pytest.approx(8 - np.log2(1 / (np.sqrt(2 * np.pi) * 1e-4)), rel=ROUNDOFF_RTOL)
+    assert peaked < 0 <= code_length
+
+
+def test_dequantized_pixels_stay_inside_their_own_disjoint_bin_for_every_level():
+    """For all 256 levels and 200 draws each: v/255 <= x~ < v/255 + 1/256 < (v + 1)/255 (float32 values
+    compared in float64); uint8 v and float v/255 inputs give the same draws with the same seed."""
+    levels = np.repeat(np.arange(256, dtype=np.uint8), 200).reshape(-1, 1)
+    draws = dequantize(levels, seed=2).numpy().astype(np.float64)
+    low = levels.astype(np.float64) / 255
+    assert np.all(draws >= low.astype(np.float32)) and np.all(draws < low + 1 / 256)
+    assert np.all(draws < (levels.astype(np.float64) + 1) / 255)
+    same = dequantize(torch.from_numpy(levels.astype(np.float32) / 255), seed=2).numpy()
+    np.testing.assert_array_equal(same, draws.astype(np.float32))
+
+
+def test_pixel_values_recover_v_and_reject_images_that_are_not_8bit():
+    levels = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    np.testing.assert_array_equal(pixel_values(levels.astype(np.float32) / 255), levels)
+    with pytest.raises(ValueError, match="not 8-bit pixels"):
+        pixel_values(np.array([[0.5 / 255]], dtype=np.float32))
+
+
+# --- lossless compressors (input complexity, Serra et al. 2020) --------------------------------
+def _constant_and_noise(side: int = 32):
+    constant = np.zeros((1, side, side), dtype=np.uint8)
+    noise = np.random.default_rng(0).integers(0, 256, (1, side, side), dtype=np.uint8)
+    return constant, noise
+
+
+@pytest.mark.parametrize("codec", ["png", "zlib"])
+def test_compressor_bits_are_the_exact_length_of_a_code_that_decodes_to_the_image(codec):
+    """bits per dimension * d / 8 is the whole byte length of the PNG file / zlib stream, which
+    decodes back to the image (lossless: the length is a code length)."""
+    import io
+    import zlib
+
+    _, noise = _constant_and_noise()
+    code = compress(noise[0], codec)
+    assert compressor_bpd(noise, codec)[0] * 32 * 32 / 8 == len(code)
+    decoded = np.asarray(Image.open(io.BytesIO(code))) if codec == "png" else \
+        np.frombuffer(zlib.decompress(code), dtype=np.uint8).reshape(32, 32)
+    np.testing.assert_array_equal(decoded, noise[0])
+
+
+def _complexity_check(bpd_function) -> None:
+    """Noise: uniform random bytes cannot be coded in fewer than 1024 - k bytes with probability above
+    2^(-8k) (there are fewer than 2^(8(1024 - k)) shorter codes), so >= 7.9 bits/dim (k = 13) fails a
+    correct compressor with probability 2^-104. Constant zeros: zlib = 2-byte header + one literal and
+    4 matches of at most 258 bytes (under 4 bytes each) + 4-byte Adler-32 < 32 bytes, i.e. < 0.25
+    bits/dim; PNG adds 57 bytes of fixed framing (8 signature, 25 IHDR, 12 IDAT header + CRC, 12 IEND)
+    to a zlib stream of 32 rows of 33 zero bytes (< 32 bytes): < 8 * 89 / 1024 = 0.695 bits/dim."""
+    constant, noise = _constant_and_noise()
+    assert bpd_function(noise, "zlib")[0] >= 7.9 and bpd_function(noise, "png")[0] >= 7.9
+    assert bpd_function(constant, "zlib")[0] < 0.25
+    assert bpd_function(constant, "png")[0] < 8 * 89 / 1024
+
+
+def test_a_constant_image_compresses_to_far_fewer_bits_than_noise():
+    _complexity_check(compressor_bpd)
+
+
+def test_counting_bytes_instead_of_bits_fails_the_complexity_check():
+    """Companion: a compressor score in bytes per dimension (a factor 8 short) is rejected."""
+    with pytest.raises(AssertionError):
+        _complexity_check(lambda images, codec: compressor_bpd(images, codec) / 8)
+
+
+def test_input_complexity_score_flags_the_simple_images_when_bpd_is_equal():
+    """S(x) = BPD - compressor bits: at equal model BPD the simpler images score higher (Serra et al.'s
+    correction: a likelihood that favours simple images is discounted by their complexity)."""
+    rng = np.random.default_rng(1)
+    simple = np.zeros((5, 1, 32, 32), dtype=np.uint8)
+    simple[:, :, 8:24, 8:24] = 255
+    busy = rng.integers(0, 256, (5, 1, 32, 32), dtype=np.uint8)
+    bpd = np.full(5, 4.0)
+    assert auroc(bpd - compressor_bpd(busy), bpd - compressor_bpd(simple)) == 1.0
+    # float v/255 input is compressed as its pixels v: the same bytes
+    assert compressor_bpd(simple.astype(np.float32) / 255).tolist() == compressor_bpd(simple).tolist()
+
+
+# --- the standard error of an AUROC -----------------------------------------------------------
+def _auroc_spread(n_in: int = 30, n_out: int = 20, rate: float = 0.5, repeats: int = 2000):
+    """AUROCs of `repeats` seeded samples: inliers ~ Exp(1), outliers ~ Exp(rate) (mean 1/rate), whose
+    population AUROC is P(X_out > X_in) = integral e^(-rate x) e^(-x) dx = 1 / (1 + rate)."""
+    rng = np.random.default_rng(7)
+    areas = [auroc(rng.exponential(1.0, n_in), rng.exponential(1.0 / rate, n_out)) for _ in range(repeats)]
+    return np.array(areas), 1.0 / (1.0 + rate)
+
+
+def test_auroc_standard_error_matches_the_spread_of_repeated_exponential_samples():
+    """For exponential scores Hanley and McNeil's Q1, Q2 are exact, so their s.e. is the standard deviation
+    of the Mann-Whitney AUROC: compared with the spread of 2,000 seeded replicates (the sample std has a
+    relative s.e. of about 1/sqrt(2 * 2000) = 1.6%), within MC_SIGMAS of that."""
+    areas, population = _auroc_spread()
+    expected = auroc_se(population, 30, 20)
+    relative_se_of_std = 1.0 / np.sqrt(2 * areas.size)
+    assert abs(areas.std(ddof=1) / expected - 1.0) < MC_SIGMAS * relative_se_of_std
+    assert abs(areas.mean() - population) < MC_SIGMAS * expected / np.sqrt(areas.size)
+
+
+def test_a_binomial_auroc_standard_error_fails_the_spread_check():
+    """Companion: sqrt(A (1 - A) / (n_in n_out)), which treats the n_in n_out pairs as independent, is far
+    too small and is rejected by the same comparison."""
+    areas, population = _auroc_spread()
+    naive = np.sqrt(population * (1 - population) / (30 * 20))
+    assert abs(areas.std(ddof=1) / naive - 1.0) > MC_SIGMAS / np.sqrt(2 * areas.size)

@@ -65,8 +65,8 @@ class CelebaPreset:
 
 def presets() -> dict[str, CelebaPreset]:
     """paper: supplement section 7 (Adam lr 1e-4 on everything, 40K iterations, full width; batch 64
-    is our choice, the supplement does not state it). quick: about 15 min for both arms on a 2-core
-    CPU with FashionMNIST at 64x64: one full-width step measures ~3.6 s there, so the channels are
+    is our choice, the supplement does not state it). quick: minutes for both arms on a 2-core CPU
+    with FashionMNIST at 64x64: one full-width step measures ~3.6 s there, so the channels are
     1/8 of the paper's (8/16/32/64/128; depth, kernels, strides, bottleneck and latent size kept),
     ~0.1-0.2 s per step with --threads 1, 3,000 iterations per arm; as in the outlier quick preset,
     log_gamma_var gets its own Adam rate 1e-2 (at 1e-4 gamma cannot leave 1 within a few thousand
@@ -106,7 +106,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", choices=("paper", "long", "quick", "smoke"), default="quick",
                         help="paper: 40K iterations at full width (GPU); long: 15K iterations per arm "
                              "at the quick width, weights kept at log-spaced steps; quick: 3K per arm "
-                             "(about 10 min for both arms on a 2-core CPU); smoke: seconds (default: quick)")
+                             "(minutes on a CPU); smoke: seconds. Every run prints its time estimate "
+                             "before it starts; measured times: README (default: quick)")
     add_output_arguments(parser, "celeba_runs",
                          "learned_gamma/, fixed_gamma/, summary.md, results.json, plots")
     chosen = presets()
@@ -129,6 +130,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     # (--gamma-floors); iw_samples is not used here
     add_config_arguments(parser, {name: preset.train for name, preset in chosen.items()},
                          exclude=("iw_samples", "learn_gamma", "gamma_var_floor"))
+    from experiments.celeba import curve  # the --curve options (evaluating kept weights, no training)
+
+    curve.add_arguments(parser)
 
 
 def preset_from_args(args) -> CelebaPreset:
@@ -212,6 +216,10 @@ def run(args) -> int:
     try:
         if args.threads is not None:
             torch.set_num_threads(args.threads)
+        if getattr(args, "curve", False):
+            from experiments.celeba.curve import run_curve
+
+            return run_curve(args, *_source(args), preset.mmd_repeats, preset.train.progress)
         return _run_protocol(args, preset)
     finally:  # a caller in the same process (the tests) gets its thread count back
         torch.set_num_threads(threads_before)

@@ -22,13 +22,15 @@ import numpy as np
 import torch
 
 from experiments.core import datasets
-from experiments.core.cli import add_config_arguments, add_output_arguments, check_out, config_from_args
+from experiments.core.cli import (add_config_arguments, add_output_arguments, check_out, config_from_args,
+                                  override)
 from experiments.core.device import check_model_fits
 from experiments.core.evaluate import auroc, per_image_bpd, summarize
 from experiments.core.flops import step_seconds, time_estimate, vae_flops
 from experiments.core.models import gamma_values
 from experiments.core.parallel import run_processes
 from experiments.core.train import TrainConfig, leave_distributed, seed_everything, setup_distributed, train
+from experiments.outlier.arms import gamma_star_from
 from experiments.outlier.model import OutlierVAE
 from experiments.outlier.presets import PRESETS
 from experiments.outlier.report import format_table, plot_histograms
@@ -43,8 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="latent dimensions to train, one run folder each (default: Table 1's "
                              "16 32 64 128 256 512)")
     parser.add_argument("--preset", choices=sorted(PRESETS), default="quick",
-                        help="paper: 200K iterations (GPU); long: 24K; quick: 2K (about 6 min per kappa "
-                             "on a quiet 2-core CPU); smoke: seconds (default: quick)")
+                        help="paper: 200K iterations (GPU); long: 24K; quick: 2K (minutes per kappa on a "
+                             "CPU); smoke: seconds. Every run prints its time estimate before it "
+                             "starts; measured times: README (default: quick)")
     parser.add_argument("--data-dir", default=None,
                         help="FashionMNIST IDX folder (or a parent with fashion-mnist/ and mnist/); "
                              "default: INFGRAD_FASHION_MNIST_DIR, /usr/share/datasets/fashion-mnist, "
@@ -63,7 +66,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "their output goes to --out/logs/kappa_K.log (default: off, one after another)")
     # a child of --parallel-kappa trains and evaluates its kappa; the parent writes the report
     parser.add_argument("--skip-report", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--fixed-gamma-from", default=None, metavar="WEIGHTS",
+                        help="train with gamma FIXED at the learned gamma* of another run of the same "
+                             "kappa: a snapshots/step_*.pt or checkpoint.pt file, or a finished run folder "
+                             "(default: none, gamma is learned)")
     add_config_arguments(parser, PRESETS)
+    from experiments.outlier import curve  # the --curve options (scoring kept weights, no training)
+
+    curve.add_arguments(parser)
 
 
 def _load_images(args):
@@ -116,8 +126,8 @@ def _child_command(args, config: TrainConfig, kappa: int) -> list[str]:
     """The `infgrad outlier` command that trains and evaluates one kappa of a --parallel-kappa run."""
     words = [sys.executable, "-m", "infgrad", "outlier", "--kappa", str(kappa), "--preset", args.preset,
              "--out", str(args.out), "--skip-report"]
-    for name in ("data_dir", "mnist_dir"):
-        if getattr(args, name) is not None:
+    for name in ("data_dir", "mnist_dir", "fixed_gamma_from"):
+        if getattr(args, name, None) is not None:
             words += [f"--{name.replace('_', '-')}", str(getattr(args, name))]
     words += [f"--{name.replace('_', '-')}" for name in ("resume", "force", "no_download")
               if getattr(args, name)]
@@ -144,12 +154,22 @@ def _run_in_parallel(args, config: TrainConfig, kappas: list[int], out: Path) ->
 def run(args) -> int:
     if args.preset not in PRESETS:
         raise ValueError(f"unknown preset {args.preset!r}; choose from {', '.join(PRESETS)}")
+    if getattr(args, "curve", False):
+        from experiments.outlier.curve import run_curve
+
+        return run_curve(args, _load_images)
     config = config_from_args(args, PRESETS[args.preset])
     kappas = list(dict.fromkeys(args.kappa))
     if any(k < 1 for k in kappas):
         raise ValueError(f"--kappa values must be positive integers, got {args.kappa}")
     if args.parallel_kappa and int(os.environ.get("WORLD_SIZE", "1")) > 1:
         raise ValueError("--parallel-kappa starts its own processes: do not combine it with torchrun")
+    fixed = None
+    if getattr(args, "fixed_gamma_from", None) is not None:
+        if len(kappas) != 1:
+            raise ValueError("--fixed-gamma-from takes one --kappa, the one of the run it reads gamma* from")
+        fixed = gamma_star_from(args.fixed_gamma_from, kappas[0])
+        config = override(config, learn_gamma=False, log_gamma_var_init=fixed["log_gamma_var"])
     out = Path(args.out)
     results_dir = Path(args.results) if args.results else out
     report = not args.skip_report
@@ -171,7 +191,7 @@ def run(args) -> int:
         _run_in_parallel(args, config, kappas, out)
         done = {kappa: _cached_entry(out / f"kappa_{kappa}") for kappa in kappas}
     else:
-        done = _train_and_evaluate(args, config, kappas, images, out, rank, device)
+        done = _train_and_evaluate(args, config, kappas, images, out, rank, device, fixed)
         if done is None:
             leave_distributed()
             return 130
@@ -192,7 +212,7 @@ def run(args) -> int:
 
 
 def _train_and_evaluate(args, config: TrainConfig, kappas: list[int], images: dict, out: Path,
-                        rank: int, device) -> dict[int, tuple[dict, dict]] | None:
+                        rank: int, device, fixed: dict | None = None) -> dict[int, tuple[dict, dict]] | None:
     """Each kappa in turn in this process: train, then evaluate on rank 0 (or read the evaluation
     of a finished kappa of a resumed run). Returns kappa -> (results entry, histograms), empty on
     the other ranks, None when interrupted (the checkpoint is saved)."""
@@ -205,7 +225,9 @@ def _train_and_evaluate(args, config: TrainConfig, kappas: list[int], images: di
         model = OutlierVAE(kappa)
         result = train(model, images["FashionMNIST-Train"], config, run_dir, resume=args.resume,
                        force=args.force, model_args={"model": "OutlierVAE", "kappa": kappa,
-                                                     "preset": args.preset})
+                                                     "preset": args.preset, **({
+                                                         "gamma_star_from": fixed["source"],
+                                                         "gamma_star_step": fixed["step"]} if fixed else {})})
         if result["interrupted"]:
             print(f"infgrad outlier: interrupted at step {result['step']} of kappa={kappa}; "
                   f"checkpoint saved in {run_dir}; rerun with --resume to continue", file=sys.stderr)
