@@ -17,6 +17,8 @@ SUBCOMMANDS = {
     "lessons": ("lessons.build", "build the lessons (lessons/) into student and teacher notebooks"),
     "outlier": ("experiments.outlier.run", "Table 1: FashionMNIST inliers vs MNIST outliers"),
     "celeba": ("experiments.celeba.run", "Figure 4: learned gamma vs gamma fixed at gamma*"),
+    "manifold": ("experiments.manifold.run",
+                 "manifold dimension: learned-gamma VAE vs bounded penalties vs ID estimators"),
 }
 
 
