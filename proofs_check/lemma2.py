@@ -219,7 +219,9 @@ def reparameterization_eq13_to_eq14():
     recon_printed = W_num_unit * sp.diag(*omega_printed) * mu_num
     require(W_num * mu_num == sp.Matrix([3, 4]), "W mu")
     require(recon_printed == sp.Matrix([15, 20]), "printed omega: W~ Omega mu = 5 W mu")
-    require(sp.log(omega_printed[0] ** 2) != sp.log(_sq(W_num[:, 0])), "printed omega changes log term")
+    # the log term of (14): log(omega_1^2) = log 625 with the printed omega, log ||w_1||^2 = log 25
+    require(omega_printed[0] ** 2 == 625, "printed omega: log(omega_1^2) = log 625")
+    require(_sq(W_num[:, 0]) == 25, "log ||w_1||^2 = log 25")
     return erratum(
         "identity exact with omega_k = ||w_k||; printed omega_k: W~ Omega mu = (15, 20) != W mu = (3, 4)",
         "Eq. (14) (definition above it): omega_k must be ||w_k||_2, not ||w_k||_2^2. With the printed "
@@ -244,7 +246,8 @@ def omega_minimizer_eq15():
     curvature = sp.diff(f, u, 2).subs(u, s)
     require_zero(curvature - 1 / s**2, "f''(s) = 1/s^2")
     require(curvature.is_positive, "second-order condition")
-    require(sp.limit(f, u, 0, "+") == sp.oo and sp.limit(f, u, sp.oo) == sp.oo, "global minimum")
+    require(sp.limit(f, u, 0, "+") == sp.oo, "global minimum: f -> oo as omega^2 -> 0+")
+    require(sp.limit(f, u, sp.oo) == sp.oo, "global minimum: f -> oo as omega^2 -> oo")
     require_zero(f.subs(u, s) - (sp.log(s) + 1), "minimum value log s + 1")
     # The printed upper limit: there are only kappa rows; a padded zero row contributes log 0.
     require(sp.limit(sp.log(s), s, 0, "+") == -sp.oo, "an absent (zero) row contributes -oo")
@@ -290,6 +293,7 @@ def closing_limit():
     with_b = closing_expression(a, b, c)
     b_zero = closing_expression(a, 0, c)  # log(0 + gamma) joins the c log gamma term
     require(sp.limit(with_b, gamma, 0, "+") == sp.oo, "b > 0")
+    require_zero(b_zero - error_term(a) - (c + 1) * sp.log(gamma), "b = 0: log(0 + gamma) joins c log gamma")
     require(sp.limit(b_zero, gamma, 0, "+") == sp.oo, "b = 0")
     # independent argument: gamma * expression -> a > 0, so the expression behaves like a/gamma
     require(sp.limit(gamma * with_b, gamma, 0, "+") == a, "gamma * expression -> a (b > 0)")

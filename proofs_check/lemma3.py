@@ -185,5 +185,5 @@ def log_transform_and_divide_eq19():
     return proved(
         "exact; dividing by d > 0 keeps minimizers",
         note="Eq. (19): the log transformation is a change of objective (a hypothesis of Lemma 3), "
-             "not an equivalence: row energies (1, 1) beat (2, 1/4) under (18), lose under (19).",
+             f"not an equivalence: row energies {first} beat {second} under (18), lose under (19).",
     )

@@ -30,7 +30,9 @@ def _register_profiles() -> str:
         settings.register_profile(
             name, suppress_health_check=[HealthCheck.too_slow], **options
         )
-    chosen = os.environ.get("INFGRAD_HYPOTHESIS_PROFILE", "ci")
+    # mutmut sets MUTANT_UNDER_TEST in the processes that run the tests for it (tests/MUTATION.md)
+    default = "mutation" if "MUTANT_UNDER_TEST" in os.environ else "ci"
+    chosen = os.environ.get("INFGRAD_HYPOTHESIS_PROFILE", default)
     if chosen not in profiles:
         raise ValueError(
             f"INFGRAD_HYPOTHESIS_PROFILE={chosen!r}: choose one of {sorted(profiles)}"

@@ -103,6 +103,36 @@ def test_uint8_pixels_score_as_their_unit_float_images(model_and_images):
         np.testing.assert_allclose(as_uint8[kind], as_float[kind], rtol=FLOAT32_RTOL)
 
 
+def test_a_single_image_scores_as_the_first_image_of_a_batch_of_one(model_and_images):
+    """With batch_size = 1 the first image gets the generator's first draws whatever follows it, so
+    scoring it alone gives the same ELBO and IW BPD exactly (N = 1 is a valid input)."""
+    model, images = model_and_images
+    alone = per_image_bpd(model, images[:1], iw_samples=2, seed=5)
+    first = per_image_bpd(model, images[:3], iw_samples=2, batch_size=1, seed=5)
+    for kind in ("elbo", "iw"):
+        assert alone[kind].shape == (1,) and alone[kind][0] == first[kind][0]
+
+
+def test_default_batches_of_256_images_and_seed_0():
+    """The noise depends on how the images are batched: without batch_size and seed, 257 images are
+    scored in batches of 256 and 1 with seed 0 (a one-batch run draws other noise for image 257)."""
+    torch.manual_seed(0)
+    tiny = OutlierVAE(kappa=2, channels=(2, 2, 2))
+    set_log_gamma_var(tiny, -3.0)
+    images = torch.rand(257, 1, 32, 32, generator=torch.Generator().manual_seed(2))
+    default = per_image_bpd(tiny, images, iw_samples=1)
+    explicit = per_image_bpd(tiny, images, iw_samples=1, batch_size=256, seed=0)
+    one_batch = per_image_bpd(tiny, images, iw_samples=1, batch_size=257, seed=0)
+    np.testing.assert_array_equal(default["elbo"], explicit["elbo"])
+    assert default["elbo"][-1] != one_batch["elbo"][-1]
+
+
+def test_no_images_is_a_value_error(model_and_images):
+    model, images = model_and_images
+    with pytest.raises(ValueError, match="nothing to evaluate"):
+        per_image_bpd(model, images[:0], iw_samples=2)
+
+
 def test_nats_to_bpd_of_d_ln2_nats_is_nine_bits():
     """d ln 2 nats over d dimensions is 1 bit per dimension, plus the 8 bits of the 8-bit scale."""
     assert nats_to_bpd(1024 * math.log(2.0), 1024) == pytest.approx(9.0, rel=ROUNDOFF_RTOL)
@@ -113,6 +143,22 @@ def test_summarize_gives_the_mean_and_its_standard_error():
     summary = summarize(values)
     assert summary["mean"] == 3.0 and summary["n"] == 4
     assert summary["sem"] == pytest.approx(np.std(values, ddof=1) / 2.0, rel=ROUNDOFF_RTOL)
+
+
+def test_summarize_one_image_has_no_standard_error_and_two_have_half_their_distance():
+    """sem = std(ddof=1) / sqrt(n): undefined (NaN) for one image; |a - b| / 2 for two."""
+    single = summarize(np.array([2.5]))
+    assert single["mean"] == 2.5 and single["n"] == 1 and math.isnan(single["sem"])
+    assert summarize(np.array([1.0, 4.0]))["sem"] == pytest.approx(1.5, rel=ROUNDOFF_RTOL)
+
+
+def test_summarize_float32_scores_in_float64():
+    """float32 BPD values are averaged in float64: the same numbers as float64 give the same mean and
+    standard error to float64 round-off (a float32 mean of 1000 values is off by about 1e-7)."""
+    values = np.random.default_rng(1).normal(3.0, 0.5, 1000).astype(np.float32)
+    as_float32, as_float64 = summarize(values), summarize(values.astype(np.float64))
+    assert as_float32["mean"] == pytest.approx(as_float64["mean"], rel=ROUNDOFF_RTOL)
+    assert as_float32["sem"] == pytest.approx(as_float64["sem"], rel=ROUNDOFF_RTOL)
 
 
 def test_histogram_png_has_one_panel_per_kappa(tmp_path):

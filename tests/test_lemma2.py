@@ -255,6 +255,9 @@ def test_gamma_to_zero_measured_slope_and_active_columns(d, kappa, r):
     log_gammas = np.log(np.geomspace(1e-2, 1e-8, 7))
     scan = gamma_to_zero_scan(X, kappa, log_gammas)
     np.testing.assert_allclose(scan["slope"], d - r, atol=OPTIMIZER_SLOPE_ATOL)
+    # slope and intercept are the least-squares line through the reported losses
+    np.testing.assert_allclose([scan["slope"], scan["intercept"]], np.polyfit(log_gammas, scan["losses"], 1),
+                               rtol=ROUNDOFF_RTOL)
     lam = optimal_affine_vae(X, kappa, log_gammas[-1])["eigenvalues"]
     norms = scan["column_sq_norms"]
     gammas = np.exp(log_gammas)[:, None]
@@ -390,3 +393,54 @@ def test_naive_log_u_plus_gamma_fails_the_omega_minimization_check():
     assert res.fun == pytest.approx(math.log(gamma) + math.log(1 + golden) + 1 / golden, rel=OPTIMIZER_VALUE_RTOL)
     assert abs(float(log_shift(gamma)(gamma)) - res.fun) > 0.8
     assert float(row_penalty_eq11(math.log(gamma))(gamma)) == pytest.approx(res.fun, rel=OPTIMIZER_VALUE_RTOL)
+
+
+def test_eq13_cost_is_a_sum_of_log_column_norms_plus_the_code_energy_and_minus_inf_at_a_zero_column():
+    """Objective of (13): sum_k log ||w_k||^2 + (1/n) sum_i ||mu_i||^2. For W = diag(1, 2) the first
+    term is log 1 + log 4 (a unit column contributes exactly 0); a zero column makes it log 0 = -inf."""
+    mu_z = np.array([[1.0, -1.0, 2.0], [0.5, 0.0, -0.5]])
+    energy = np.sum(mu_z**2) / 3
+    assert cost_eq13(np.diag([1.0, 2.0]), mu_z) == pytest.approx(math.log(4.0) + energy, rel=ROUNDOFF_RTOL)
+    assert cost_eq13(np.array([[1.0, 0.0], [0.0, 0.0]]), mu_z) == -math.inf
+
+
+def test_eq11_with_a_zero_column_counts_log_gamma_for_it():
+    """Eq. (11)'s sum_k log(gamma + ||w_k||^2) at ||w_2|| = 0 is log(gamma + 5) + log(gamma), finite:
+    the zero column's latent stays at the prior; the rest of (11) is summed by hand (d = 2, kappa = 2)."""
+    X = np.array([[1.0, 0.0, -1.0], [2.0, 1.0, 0.0]])
+    W = np.array([[1.0, 0.0], [2.0, 0.0]])
+    b = np.array([0.5, -0.5])
+    mu_z = np.array([[0.5, 0.0, -0.5], [1.0, 2.0, 0.0]])
+    log_gamma_var = math.log(0.25)
+    residual = X - W @ mu_z - b[:, None]
+    expected = (np.sum(residual**2) / 3 / 0.25 + math.log(5.25) + math.log(0.25) + np.sum(mu_z**2) / 3
+                + (2 - 2) * log_gamma_var)  # (d - kappa) log gamma
+    assert loss_eq11(X, W, b, mu_z, log_gamma_var) == pytest.approx(expected, rel=ROUNDOFF_RTOL)
+
+
+def test_closed_form_optimum_activates_only_the_top_kappa_eigenvalues_above_gamma():
+    """pPCA minimum of (3): kappa + sum_active (1 + log lambda_j) + sum_rest (lambda_j / gamma + log gamma)
+    with the active set the top min(kappa, d) eigenvalues above gamma. Eigenvalues 4, 2, 1 with
+    kappa = 1 and gamma = 1/2: only 4 is active although 2 and 1 exceed gamma, so the minimum is
+    1 + (1 + log 4) + (2 + 1) / (1/2) + 2 log(1/2); `optimal_affine_vae` on data with these covariance
+    eigenvalues evaluates (3) at its parameters to the same number."""
+    expected = 1.0 + (1.0 + math.log(4.0)) + 3.0 / 0.5 + 2.0 * math.log(0.5)
+    assert optimal_loss_closed_form([1.0, 4.0, 2.0], 1, math.log(0.5)) == pytest.approx(expected, rel=ROUNDOFF_RTOL)
+    # columns +-sqrt(3) (2, 0, 0), (0, sqrt 2, 0), (0, 0, 1), each sign twice: covariance diag(4, 2, 1)
+    axes = np.diag([2.0, math.sqrt(2.0), 1.0])
+    X = np.concatenate([axes, -axes, axes, -axes], axis=1) * math.sqrt(3.0)  # n = 12: variance a^2 * 3 / 3
+    opt = optimal_affine_vae(X, 1, math.log(0.5))
+    np.testing.assert_allclose(opt["eigenvalues"], [4.0, 2.0, 1.0], rtol=ROUNDOFF_RTOL)
+    assert opt["loss"] == pytest.approx(expected, rel=ROUNDOFF_RTOL * 100)
+
+
+def test_numerical_minimum_is_reproducible_from_its_seed():
+    """The random start of minimize_profiled_loss (and so each step of gamma_to_zero_scan) is drawn
+    from `seed`: the same seed gives the same W and value to the bit (one BLAS thread)."""
+    X = subspace.subspace_data(3, 1, 12, seed=5)
+    W_a, value_a = minimize_profiled_loss(X, 2, math.log(0.1), seed=7)
+    W_b, value_b = minimize_profiled_loss(X, 2, math.log(0.1), seed=7)
+    np.testing.assert_array_equal(W_a, W_b)
+    assert value_a == value_b
+    scans = [gamma_to_zero_scan(X, 2, [math.log(0.1), math.log(0.01)], seed=7) for _ in range(2)]
+    np.testing.assert_array_equal(scans[0]["losses"], scans[1]["losses"])

@@ -145,3 +145,24 @@ def test_perfect_reconstruction_sends_eq17_to_eq19_to_minus_infinity():
 def test_bad_input_raises_naming_the_argument(call, argument):
     with pytest.raises(ValueError, match=f"^{argument}:"):
         call()
+
+
+def test_eq17_constant_with_a_shared_sigma_equals_the_per_sample_form():
+    """The sigma part of (17): d + (1/n) sum_i sum_k [sigma_{k,i}^2 - log sigma_{k,i}^2 - 1] + kappa
+    = d + sum_k [sigma_k^2 - 2 log sigma_k] for one sigma_k shared by all samples; a (kappa,) input
+    means that shared std and gives the same number as the (kappa, n) array that repeats it."""
+    log_sigma = np.array([0.1, -0.2])
+    expected = 3 + np.sum(np.exp(2 * log_sigma) - 2 * log_sigma)
+    assert eq17_constant(3, log_sigma) == pytest.approx(expected, rel=ROUNDOFF_RTOL)
+    assert eq17_constant(3, np.repeat(log_sigma[:, None], 4, axis=1)) == pytest.approx(expected, rel=ROUNDOFF_RTOL)
+
+
+def test_eq19_is_zero_at_unit_error_and_unit_rows_and_minus_inf_at_a_zero_row():
+    """Eq. (19) = log(mse) + (1/d) sum_k log(row energy): an error of exactly 1 per entry and rows of
+    +-1 give log 1 + log 1 = 0 (exact); a zero row gives log 0 = -inf with a finite error."""
+    X = np.array([[1.0, -1.0, 1.0, -1.0], [2.0, 0.0, 2.0, 0.0]])
+    recon = X + np.array([[1.0, -1.0, -1.0, 1.0], [-1.0, 1.0, 1.0, -1.0]])
+    Z = np.array([[1.0, -1.0, 1.0, -1.0], [-1.0, -1.0, 1.0, 1.0]])
+    assert loss_eq19(X, recon, Z) == 0.0
+    Z[1] = 0.0
+    assert loss_eq19(X, recon, Z) == -math.inf

@@ -1,14 +1,17 @@
 """theory/_linalg.py: one convention per factorization, so that results do not depend on which
 BLAS/LAPACK kernel (CPU, thread count) computed them: signs of eigenvectors and singular vectors,
-signs of QR's Q, and eigenvalues that are zero in exact arithmetic."""
+signs of QR's Q, and eigenvalues that are zero in exact arithmetic. Also theory/_checks.py's
+finite_array, through which every factorized matrix enters."""
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.strategies import seeds, subspace_data
 from infgrad.tolerances import ROUNDOFF_ATOL, ROUNDOFF_RTOL
+from theory._checks import finite_array
 from theory._linalg import canonical_signs, eigh_descending, random_orthonormal
 from theory.lemma2 import optimal_affine_vae
 from figures.outlier_curve import pca_fit, sample_inliers
@@ -68,3 +71,25 @@ def test_affine_optimum_and_pca_follow_the_sign_convention(data):
     _, U = pca_fit(sample_inliers(30, seed=int(data.X.shape[1])), 2)
     assert np.all(U[np.argmax(np.abs(U), axis=0), [0, 1]] > 0)
     np.testing.assert_allclose(U.T @ U, np.eye(2), rtol=ROUNDOFF_RTOL, atol=ROUNDOFF_ATOL)
+
+
+def test_eigenvalues_at_or_below_the_round_off_floor_are_exactly_zero():
+    """eigh_descending zeroes eigenvalues <= 100 d eps lambda_1 (d = 2: 200 eps lambda_1) and keeps
+    those above: on a diagonal S the eigenvalues are the diagonal exactly, so 200 eps (the floor
+    itself) and 150 eps become 0 while 201 eps stays; the floor scales with lambda_1 (1e-3 here)."""
+    eps = np.finfo(np.float64).eps
+    for lambda_1 in (1.0, 1e-3):
+        for t, kept in ((150 * eps, False), (200 * eps, False), (201 * eps, True)):
+            lam, _ = eigh_descending(np.diag([lambda_1, t * lambda_1]))
+            assert lam[0] == lambda_1
+            assert lam[1] == (t * lambda_1 if kept else 0.0)
+
+
+def test_finite_array_returns_float64_and_names_the_allowed_dimensions():
+    """finite_array gives a float64 array (integer data included, so that squares and sums do not
+    wrap around) and, for a wrong ndim, says which numbers of dimensions it accepts."""
+    array = finite_array("X", [[1, 2], [3, 4]], ndim=2)
+    assert array.dtype == np.float64
+    np.testing.assert_array_equal(array, [[1.0, 2.0], [3.0, 4.0]])
+    with pytest.raises(ValueError, match=r"^X: expected 1 or 2 dimensions"):
+        finite_array("X", np.zeros((2, 2, 2)), ndim=(1, 2))

@@ -11,8 +11,8 @@ from tests.experiments_support import needs_experiments
 
 torch = needs_experiments()
 
-from experiments.core.losses import (eq3_terms, gaussian_log_density, importance_weighted_nll,
-                                nats_to_bpd, vae_forward)
+from experiments.core.losses import (NegativeELBO, eq3_pass, eq3_terms, gaussian_log_density,
+                                     importance_weighted_nll, nats_to_bpd, vae_forward)
 from experiments.core.models import set_log_gamma_var
 from experiments.outlier.model import OutlierVAE
 from infgrad.tolerances import FLOAT32_RTOL, MC_SIGMAS, ROUNDOFF_RTOL
@@ -68,6 +68,49 @@ def test_neg_elbo_equals_gaussian_log_likelihood_plus_kl_from_torch_distribution
     expected = (-decoder.log_prob(x.reshape(n, -1)).sum(1)
                 + torch.distributions.kl_divergence(posterior, prior).sum(1))
     np.testing.assert_allclose(terms["neg_elbo"].numpy(), expected.numpy(), rtol=ROUNDOFF_RTOL)
+
+
+def test_eq3_braces_one_by_one_in_float64():
+    """The braces of Eq. (3) per sample: recon_sq = ||x - mu_x(z)||^2, recon_term = recon_sq / gamma,
+    log_gamma_term = d log gamma and kl_term = ||mu_z||^2 + ||sigma_z||^2 - log|diag(sigma_z^2)| - kappa,
+    computed here from the definitions in numpy (float64 round-off)."""
+    x, x_mean, mu_z, log_sigma_z, lgv = (t.double() for t in _batch(5))
+    terms = eq3_terms(x, x_mean, mu_z, log_sigma_z, lgv)
+    n, d, kappa = x.shape[0], x[0].numel(), mu_z.shape[1]
+    residual = (x - x_mean).reshape(n, -1).numpy()
+    recon_sq = (residual**2).sum(axis=1)
+    gamma = math.exp(float(lgv))
+    mu, sigma_sq = mu_z.numpy(), np.exp(2.0 * log_sigma_z.numpy())
+    expected = {"recon_sq": recon_sq, "recon_term": recon_sq / gamma,
+                "log_gamma_term": np.full(n, d * math.log(gamma)),
+                "kl_term": (mu**2 + sigma_sq - np.log(sigma_sq)).sum(axis=1) - kappa}
+    for name, value in expected.items():
+        np.testing.assert_allclose(terms[name].numpy(), value, rtol=ROUNDOFF_RTOL, err_msg=name)
+
+
+@pytest.mark.parametrize("per", ["pixel", "image"])
+def test_gaussian_log_density_with_a_variance_per_pixel_or_per_image(per):
+    """log N(x; mean, diag(exp(log_var))) summed over the pixels, for a log-variance of the image's
+    shape (batch, C, H, W) or one per image (batch,), against torch.distributions.Normal (float64)."""
+    g = torch.Generator().manual_seed(6)
+    x, mean = (torch.rand(3, 1, 4, 4, generator=g, dtype=torch.float64) for _ in range(2))
+    shape = x.shape if per == "pixel" else x.shape[:1]
+    log_var = torch.randn(shape, generator=g, dtype=torch.float64)
+    std = torch.exp(0.5 * log_var).reshape(3, *([1, 1, 1] if per == "image" else [1, 4, 4]))
+    expected = torch.distributions.Normal(mean, std.expand_as(x)).log_prob(x).sum(dim=(1, 2, 3))
+    np.testing.assert_allclose(gaussian_log_density(x, mean, log_var).numpy(), expected.numpy(),
+                               rtol=ROUNDOFF_RTOL)
+
+
+def test_bf16_network_outputs_are_summed_in_float32():
+    """Under autocast the network gives bf16 x_mean, mu_z, log_sigma_z: the braces of Eq. (3) are then
+    the float32 computation on the same (bf16-rounded) values, not a bf16 sum (8-bit mantissa)."""
+    x, x_mean, mu_z, log_sigma_z, lgv = _batch(7)
+    x_mean, mu_z, log_sigma_z = (t.bfloat16() for t in (x_mean, mu_z, log_sigma_z))
+    terms = eq3_terms(x, x_mean, mu_z, log_sigma_z, lgv)
+    in_float32 = eq3_terms(x, x_mean.float(), mu_z.float(), log_sigma_z.float(), lgv)
+    for name, value in in_float32.items():
+        assert terms[name].dtype == torch.float32 and torch.equal(terms[name], value), name
 
 
 def test_kl_term_never_negative_for_tiny_log_sigma():
@@ -228,3 +271,21 @@ def test_reparameterized_draw_is_mu_plus_sigma_times_the_generators_normal_draw(
     assert torch.all((z - (mu + sigma * eps)).abs() <= ROUNDOFF_RTOL * (mu.abs() + sigma * eps.abs()))
     assert torch.all((z.mean(dim=0) - mu[0]).abs() <= MC_SIGMAS * sigma / math.sqrt(n))
     assert torch.all((z.std(dim=0) - sigma).abs() <= MC_SIGMAS * sigma / math.sqrt(2 * (n - 1)))
+
+
+def test_negative_elbo_objective_is_the_per_sample_negative_elbo_with_the_loops_noise():
+    """The trainer's default objective: for noise eps, z = mu_z + sigma_z eps, "loss" = -ELBO per
+    sample (eq3_pass's neg_elbo) and "z" that z; its logged columns are loss, eq3, recon_sq, the KL
+    in nats (half of Eq. (3)'s kl_term) and the ELBO's BPD = loss / (d ln 2) + 8."""
+    model = _FixedPosterior([0.5, -2.0], 0.3)
+    x = torch.tensor([[0.1, 0.2], [1.0, -1.0]], dtype=torch.float64)
+    eps = torch.tensor([[1.0, -0.5], [0.0, 2.0]], dtype=torch.float64)
+    out = NegativeELBO()(model, x, eps)
+    terms, z = eq3_pass(model, x, eps)
+    torch.testing.assert_close(out["z"], model.mu + 0.3 * eps, rtol=ROUNDOFF_RTOL, atol=0.0)
+    assert torch.equal(out["z"], z) and torch.equal(out["loss"], terms["neg_elbo"])  # the same computation
+    assert set(terms) <= set(out)
+    means = {"loss": 3.0, "eq3": 7.0, "recon_sq": 1.5, "kl_term": 0.8}
+    assert NegativeELBO.columns(means, d=4) == pytest.approx(
+        {"loss": 3.0, "eq3": 7.0, "recon_sq": 1.5, "kl_nats": 0.4, "bpd_elbo": 3.0 / (4 * math.log(2.0)) + 8.0},
+        rel=ROUNDOFF_RTOL)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from infgrad.tolerances import FINITE_DIFFERENCE_RTOL, ROUNDOFF_RTOL
 from tests.strategies import positive_log_uniform
-from theory.penalties import penalty_family, sqrt_shift
+from theory.penalties import Penalty, penalty_family, sqrt_shift
 
 FAMILY = penalty_family(1e-2)
 BOUNDED = {"log_shift", "linear", "sqrt_shift", "ratio"}
@@ -123,3 +123,34 @@ def test_derivative_at_zero_is_rejected(name):
     """h'(u) is defined for u > 0; h'(0+) is the attribute grad_at_zero."""
     with pytest.raises(ValueError, match="^u:"):
         FAMILY[name].derivative(0.0)
+
+
+def test_a_penalty_returns_float64_whatever_its_functions_return():
+    """Penalty's contract: value and derivative return float64 arrays of u's shape, also for a
+    user's h whose functions return integers (h(u) = 1[u > 0] counted in int, h'(u) = 0 in int)."""
+    counting = Penalty("count", "count", math.inf, lambda u: (u > 0).astype(int), lambda u: np.zeros(u.shape, int))
+    u = np.array([0.0, 0.5, 2.0])
+    assert counting.value(u).dtype == np.float64
+    np.testing.assert_array_equal(counting.value(u), [0.0, 1.0, 1.0])
+    assert counting.derivative(u[1:]).dtype == np.float64
+    np.testing.assert_array_equal(counting.derivative(u[1:]), [0.0, 0.0])
+
+
+def test_each_penalty_derivative_is_its_closed_form():
+    """h'(u) of the family (Eq. 24's h): log 1/u, log(u + c) 1/(u + c), linear 1, sqrt 1/(2 sqrt u),
+    sqrt(u + c) - sqrt c: 1/(2 sqrt(u + c)), u/(u + c): c/(u + c)^2, indicator 0 for u > 0; and the
+    right slope at 0 (grad_at_zero): inf for log, sqrt and the indicator, 1/c or 1/(2 sqrt c) else.
+    The family's default shift is c = 1e-2."""
+    u = np.array([0.25, 1.0, 4.0])
+    c = 1e-2
+    family = penalty_family()
+    expected = {"log": 1.0 / u, "log_shift": 1.0 / (u + c), "linear": np.ones(3), "sqrt": 0.5 / np.sqrt(u),
+                "sqrt_shift": 0.5 / np.sqrt(u + c), "ratio": c / (u + c) ** 2, "indicator": np.zeros(3)}
+    slope_at_zero = {"log": math.inf, "log_shift": 1.0 / c, "linear": 1.0, "sqrt": math.inf,
+                     "sqrt_shift": 0.5 / math.sqrt(c), "ratio": 1.0 / c, "indicator": math.inf}
+    assert set(family) == set(expected)
+    for name, h in family.items():
+        np.testing.assert_allclose(h.derivative(u), expected[name], rtol=ROUNDOFF_RTOL, err_msg=name)
+        assert h.derivative(u).shape == u.shape
+        assert h.grad_at_zero == pytest.approx(slope_at_zero[name], rel=ROUNDOFF_RTOL), name
+    np.testing.assert_array_equal(family["linear"].value(u), u)

@@ -71,3 +71,15 @@ def test_the_draw_is_a_function_of_the_seed():
 def test_bad_input_raises_naming_the_argument(call, argument):
     with pytest.raises(ValueError, match=f"^{argument}:"):
         call()
+
+
+def test_subspace_data_is_the_documented_draw_sequence():
+    """X = offset + U diag(scales) G with U, then the offset (std offset_std, default 1), then G drawn
+    in this order from default_rng(seed): rebuilt from the same draws, X is the same to round-off."""
+    scales = np.array([0.5, 2.0])
+    rng = np.random.default_rng(11)
+    U = random_orthonormal(rng, 4, 2)
+    offset = 1.0 * rng.standard_normal(4)
+    G = rng.standard_normal((2, 6))
+    np.testing.assert_allclose(subspace_data(4, 2, 6, seed=11, scales=scales), offset[:, None] + U @ (scales[:, None] * G),
+                               rtol=ROUNDOFF_RTOL, atol=ROUNDOFF_ATOL)

@@ -7,10 +7,16 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from scipy.optimize import brentq
+from scipy.optimize import brentq, minimize
 from scipy.special import logit as scipy_logit
 
-from infgrad.tolerances import OPTIMIZER_ARGMIN_RTOL, ROOT_FIND_RTOL, ROUNDOFF_ATOL, ROUNDOFF_RTOL
+from infgrad.tolerances import (
+    OPTIMIZER_ARGMIN_RTOL,
+    OPTIMIZER_VALUE_RTOL,
+    ROOT_FIND_RTOL,
+    ROUNDOFF_ATOL,
+    ROUNDOFF_RTOL,
+)
 from tests.strategies import positive_log_uniform, seeds, theorem4_settings
 from theory.objective import infinite_indicator, objective_eq22
 from theory.penalties import indicator, linear, log_penalty, log_shift, penalty_family, ratio, sqrt_penalty, sqrt_shift
@@ -21,6 +27,8 @@ from theory.theorem4 import (
     crossover_eps,
     crossover_eps_closed_form,
     decoder_eq20,
+    logistic,
+    logit,
     pi_inverse,
     pi_map,
     row_energy_theta1_lower_bound,
@@ -223,6 +231,54 @@ def test_identity_g_with_linear_h_halves_the_codes():
                                rtol=OPTIMIZER_ARGMIN_RTOL)
 
 
+def test_identity_g_with_h_twice_u_shrinks_the_codes_to_a_third():
+    """g = identity, h = 2u: (1/2)[(1 - a)^2 m + 2 a^2 m] is least at a = 1/3 (off the 1/2000 grid,
+    so the bounded search refines it), where it is m/3; hence Z = X/3, cost (m_1 + m_2)/3 and
+    reconstruction error (4/9) mean(X^2). The search is value-only: its argmin is good to
+    sqrt(8 eps max(|f|, 1) / f'') < 1e-7 for f'' = 3m ~ 1 here (eps = 1), inside the tolerance."""
+    X = sample_data_eq21(64, 1.0, 0.7, 0)
+    m = np.mean(X**2, axis=1)
+    result = unconstrained_cost_identity_g(lambda u: 2.0 * u, X)
+    np.testing.assert_allclose(result["shrink"], 1.0 / 3.0, rtol=OPTIMIZER_ARGMIN_RTOL)
+    np.testing.assert_allclose(result["Z"], X / 3.0, rtol=OPTIMIZER_ARGMIN_RTOL)
+    assert result["cost"] == pytest.approx(np.sum(m) / 3.0, rel=OPTIMIZER_VALUE_RTOL)
+    # d log((1 - a)^2) / d log a = -2a/(1 - a) = -1 at a = 1/3: the argmin's relative error carries over
+    assert result["recon_mse"] == pytest.approx(4.0 / 9.0 * np.mean(X**2), rel=OPTIMIZER_ARGMIN_RTOL)
+
+
+def test_identity_g_at_theta1_reaches_the_minimum_of_an_independent_search():
+    """g = identity at theta = 1: the L-BFGS minimum over z_1 (analytic gradient) is as low as a
+    search of (22) itself with finite-difference gradients from the same starts (the exact code,
+    a tenth of it), to the search's value tolerance: a wrong gradient stops L-BFGS short."""
+    h, eps, C = ratio(1e-2), 1e-3, 0.7
+    X = sample_data_eq21(16, eps, C, 0)
+    result = unconstrained_cost_identity_g_theta1(h, X, eps, C)
+
+    def eq22(z1):
+        Z = np.stack([z1, np.zeros_like(z1)])
+        return objective_eq22(X, Z, decoder_eq20(Z, 1.0, eps, C), lambda u: u, h)
+
+    exact = sparse_code_theta1(X, eps, C)[0]
+    reference = min(minimize(eq22, start, method="L-BFGS-B").fun for start in (exact, 0.1 * exact))
+    assert result["cost"] <= reference * (1.0 + OPTIMIZER_VALUE_RTOL)
+
+
+def test_logistic_and_logit_are_inverse_and_logit_needs_the_open_interval():
+    """t(z) = 1/(1 + e^-z): t(0) = 1/2, t(-z) = 1 - t(z), logit(t(z)) = z and logit(3/4) = log 3;
+    logit refuses 0, 1 and values outside (0, 1). Round-off: t is stored to eps/2 absolute, which
+    logit magnifies by 1/(t(1 - t)) <= 2.3e4 on |z| <= 10, i.e. <= 2.5e-12 absolute, 2.5e-13 of |z|."""
+    z = np.linspace(-10.0, 10.0, 41)
+    assert logistic(0.0) == 0.5
+    np.testing.assert_allclose(logistic(-z), 1.0 - logistic(z), rtol=ROUNDOFF_RTOL, atol=ROUNDOFF_ATOL)
+    np.testing.assert_allclose(logit(logistic(z)), z, rtol=ROUNDOFF_RTOL, atol=ROUNDOFF_ATOL)
+    assert logit(0.75) == pytest.approx(math.log(3.0), rel=ROUNDOFF_RTOL)
+    for bad in (0.0, 1.0, -0.5, 1.5):
+        with pytest.raises(ValueError, match="open interval"):
+            logit(bad)
+    with pytest.raises(ValueError, match="t"):
+        logit(np.nan)
+
+
 def test_identity_g_with_log_h_collapses_to_minus_infinity():
     """g = identity, h = log: Z = 0 costs -inf, the degenerate minimum Theta must rule out."""
     X = sample_data_eq21(16, 1e-2, 0.7, 0)
@@ -252,3 +308,51 @@ def test_identity_g_with_log_h_collapses_to_minus_infinity():
 def test_bad_input_raises_naming_the_argument(call, argument):
     with pytest.raises(ValueError, match=f"^{argument}:"):
         call()
+
+
+def test_closed_form_crossover_defaults_to_the_data_of_the_root_finder():
+    """crossover_eps_closed_form and crossover_eps draw the same data by default (n = 256, seed = 0),
+    so their eps* agree without arguments as with them (root-finder tolerance)."""
+    np.testing.assert_allclose(crossover_eps(linear(), 0.7), crossover_eps_closed_form("linear", 0.7), rtol=ROOT_FIND_RTOL)
+
+
+def test_pi_on_the_whole_of_0_1_is_the_piecewise_linear_arc_and_its_inverse_clips_to_0_1():
+    """pi(t) = 0.9 eps (cos a, sin a) with a/(pi/2) linear from 0.05 at t = 0 to 0.1 at t = C and on to
+    0.9 at t = 1 (the arc of the module docstring, below C too); pi^{-1}(pi(t)) = t on all of [0, 1]
+    (arctan2 round-off over the slope, as above). A point at most rtol past an end of the arc maps to
+    that end, 0 or 1; a point 1e-6 off the radius is refused at the default rtol = 1e-9."""
+    eps, C = 1e-2, 0.7
+    t = np.array([0.0, 0.35, 0.7, 0.85, 1.0])
+    fraction = np.array([0.05, 0.075, 0.1, 0.5, 0.9])
+    angle = 0.5 * math.pi * fraction
+    np.testing.assert_allclose(pi_map(t, eps, C), 0.9 * eps * np.stack([np.cos(angle), np.sin(angle)]),
+                               rtol=ROUNDOFF_RTOL, atol=ROUNDOFF_ATOL * eps)
+    np.testing.assert_allclose(pi_inverse(pi_map(t, eps, C), eps, C), t, rtol=0, atol=1e-12)
+    beyond = 0.5 * math.pi * np.array([0.05 - 5e-10, 0.9 + 5e-10])
+    ends = pi_inverse(0.9 * eps * np.stack([np.cos(beyond), np.sin(beyond)]), eps, C)
+    np.testing.assert_array_equal(ends, [0.0, 1.0])
+    with pytest.raises(ValueError, match="distance"):
+        pi_inverse(pi_map(0.5, eps, C) * (1.0 + 1e-6), eps, C)
+
+
+def test_identity_g_at_theta1_with_a_cheap_latent_finds_the_interior_minimum_of_eq22():
+    """g = identity at theta = 1 with eps = 1 and h = u/(u + 100) (a latent energy of ~3 costs ~0.015):
+    reconstruction dominates, so the L-BFGS code (not Z = 0, which costs 0.23) is optimal. Its cost
+    is (22) evaluated at the returned Z (round-off), at most the minimum of an independent search of
+    (22) with finite-difference gradients from the same starts (the search's value tolerance), z_2 = 0,
+    and recon_mse is the mean squared error of the decoder (20) at Z."""
+    h, eps, C = ratio(100.0), 1.0, 0.7
+    X = sample_data_eq21(16, eps, C, 0)
+    result = unconstrained_cost_identity_g_theta1(h, X, eps, C)
+    Z = result["Z"]
+
+    def eq22(z1):
+        Zs = np.stack([z1, np.zeros_like(z1)])
+        return objective_eq22(X, Zs, decoder_eq20(Zs, 1.0, eps, C), lambda u: u, h)
+
+    assert np.all(Z[1] == 0.0) and np.any(Z[0] != 0.0)
+    assert result["cost"] == pytest.approx(eq22(Z[0]), rel=ROUNDOFF_RTOL)
+    exact = sparse_code_theta1(X, eps, C)[0]
+    reference = min(minimize(eq22, start, method="L-BFGS-B").fun for start in (exact, 0.1 * exact))
+    assert result["cost"] <= reference * (1.0 + OPTIMIZER_VALUE_RTOL)
+    assert result["recon_mse"] == pytest.approx(np.mean((X - decoder_eq20(Z, 1.0, eps, C)) ** 2), rel=ROUNDOFF_RTOL)

@@ -123,3 +123,31 @@ LS = np.zeros((2, 4))
 def test_bad_input_raises_naming_the_argument(call, argument):
     with pytest.raises(ValueError, match=f"^{argument}:"):
         call()
+
+
+def test_mc_standard_error_is_that_of_the_per_draw_errors_with_and_without_antithetic_pairs():
+    """Monte-Carlo (3) with the decoder mu_x(z) = a z, d = kappa = n = 1: a draw z = mu + sigma e costs
+    (x - a z)^2 / gamma; an antithetic pair (e, -e) averages to ((x - a mu)^2 + a^2 sigma^2 e^2) / gamma.
+    The standard error is std(ddof=1) / sqrt(count) of those per-draw (per-pair) costs, with e the
+    seed's standard normals; recon holds a z per draw."""
+    x, a, mu, log_sigma, log_gamma_var = 1.5, 2.0, 0.25, math.log(0.5), math.log(0.5)
+    sigma, gamma = 0.5, 0.5
+    decoder = lambda Z: a * Z  # noqa: E731
+    for antithetic in (True, False):
+        _, std_error, recon = mc_vae_loss_eq3(np.array([[x]]), decoder, np.array([[mu]]), np.array([[log_sigma]]),
+                                              log_gamma_var, 6, seed=3, antithetic=antithetic)
+        e = np.random.default_rng(3).standard_normal(3 if antithetic else 6)
+        if antithetic:
+            costs = ((x - a * mu) ** 2 + a**2 * sigma**2 * e**2) / gamma
+            draws = np.concatenate([e, -e])
+        else:
+            costs = (x - a * (mu + sigma * e)) ** 2 / gamma
+            draws = e
+        np.testing.assert_allclose(recon[:, 0, 0], a * (mu + sigma * draws), rtol=ROUNDOFF_RTOL)
+        assert std_error == pytest.approx(np.std(costs, ddof=1) / math.sqrt(costs.size), rel=ROUNDOFF_RTOL * 100)
+    # two antithetic pairs: two per-pair costs, whose standard error is |c_1 - c_2| / 2
+    _, std_error, _ = mc_vae_loss_eq3(np.array([[x]]), decoder, np.array([[mu]]), np.array([[log_sigma]]),
+                                      log_gamma_var, 4, seed=3)
+    e = np.random.default_rng(3).standard_normal(2)
+    costs = ((x - a * mu) ** 2 + a**2 * sigma**2 * e**2) / gamma
+    assert std_error == pytest.approx(abs(costs[0] - costs[1]) / 2, rel=ROUNDOFF_RTOL * 100)
