@@ -152,6 +152,13 @@ SWITCHED_OFF_RATIO = 1e-6
 # ROOT_FIND_RTOL away from the root, and the cost gap has an O(1) slope in log eps there, so its
 # value (~1e-6 times the costs) is ten orders of magnitude above the costs' float64 round-off.
 CROSSOVER_SIGN_STEP = 1e-6
+# crossover_eps stops brentq on log eps with xtol 1e-13, rtol 1e-14: its root is within
+# 1e-13 + 1e-14 |log eps*| of the exact one, which is eps*'s relative error to first order. Added to
+# it: the round-off of the gap near its root (an O(1) slope in log eps, O(1) costs: ~1e-16) and of the
+# closed forms it is compared with (a few float64 operations: ~1e-15), 1e-14 in all.
+CROSSOVER_LOG_XTOL = 1e-13
+CROSSOVER_LOG_RTOL = 1e-14
+CROSSOVER_ROUNDOFF = 1e-14
 # The figures' data files (figures/img/*.json) against a fresh build. On one machine a rebuild is
 # byte-identical; another CPU, BLAS kernel or thread count sums in another order and its libm rounds
 # differently, so every plotted number moves by its computation's round-off times its conditioning.

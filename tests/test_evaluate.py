@@ -13,8 +13,8 @@ torch = needs_experiments()
 
 from PIL import Image  # noqa: E402
 
-from experiments.core.evaluate import (auroc, auroc_se, compress, compressor_bpd, dequantize, per_image_bpd,
-                                       pixel_values, summarize)
+from experiments.core.evaluate import (COMPRESSORS, auroc, auroc_se, compress, compressor_bpd, dequantize,
+                                       per_image_bpd, pixel_values, summarize)
 from experiments.core.losses import nats_to_bpd, vae_forward
 from experiments.core.models import set_log_gamma_var
 from experiments.outlier.model import OutlierVAE
@@ -326,3 +326,87 @@ def test_a_binomial_auroc_standard_error_fails_the_spread_check():
     areas, population = _auroc_spread()
     naive = np.sqrt(population * (1 - population) / (30 * 20))
     assert abs(areas.std(ddof=1) / naive - 1.0) > MC_SIGMAS / np.sqrt(2 * areas.size)
+
+
+def _exponential_pair_probabilities(rate: float) -> tuple[float, float, float]:
+    """Inliers X ~ Exp(1), outliers Y ~ Exp(rate), integrated directly (not via Hanley and McNeil's Q
+    formulas): A = P(Y > X) = 1 / (1 + rate); Q1 = P(Y1 > X, Y2 > X) = int e^-x e^(-2 rate x) dx =
+    1 / (1 + 2 rate); Q2 = P(Y > X1, Y > X2) = int rate e^(-rate y) (1 - e^-y)^2 dy =
+    1 - 2 rate / (1 + rate) + rate / (2 + rate)."""
+    return 1.0 / (1.0 + rate), 1.0 / (1.0 + 2.0 * rate), 1.0 - 2.0 * rate / (1.0 + rate) + rate / (2.0 + rate)
+
+
+@pytest.mark.parametrize("rate", [0.25, 1.0, 3.0])
+def test_auroc_standard_error_is_exact_with_one_inlier_or_one_outlier(rate):
+    """Hanley-McNeil s.e. on cases whose variance is derived by hand. One inlier and one outlier: the
+    AUROC is the Bernoulli indicator 1[Y > X], variance A (1 - A). One outlier, n inliers: the mean of n
+    indicators 1[Y > X_i] that share Y, variance [A (1 - A) + (n - 1)(Q2 - A^2)] / n; one inlier and n
+    outliers, the same with Q1 (pairs sharing X). With exponential scores Q1, Q2 are integrated directly,
+    so this checks the (n - 1) weights and which Q goes with which count; float64 round-off."""
+    area, q1, q2 = _exponential_pair_probabilities(rate)
+    np.testing.assert_allclose(auroc_se(area, 1, 1), math.sqrt(area * (1 - area)), rtol=ROUNDOFF_RTOL)
+    n = 4
+    np.testing.assert_allclose(auroc_se(area, n, 1), math.sqrt((area * (1 - area) + (n - 1) * (q2 - area**2)) / n),
+                               rtol=ROUNDOFF_RTOL)
+    np.testing.assert_allclose(auroc_se(area, 1, n), math.sqrt((area * (1 - area) + (n - 1) * (q1 - area**2)) / n),
+                               rtol=ROUNDOFF_RTOL)
+
+
+def test_swapped_counts_fail_the_one_outlier_standard_error():
+    """Companion: the s.e. with n_inliers and n_outliers swapped (Q1 paired with the inlier count) differs
+    from the one-outlier variance by far more than round-off when Q1 != Q2 (rate != 1)."""
+    area, q1, q2 = _exponential_pair_probabilities(3.0)
+    exact = math.sqrt((area * (1 - area) + 3 * (q2 - area**2)) / 4)
+    assert abs(auroc_se(area, 1, 4) / exact - 1.0) > 1e3 * ROUNDOFF_RTOL
+
+
+def test_compressor_bits_per_pixel_count_every_pixel_of_a_non_square_image():
+    """compressor_bpd = 8 * len(code) / d with d = H * W (here 8 x 40 = 320, not 40 * 40 or 8 * 8), for
+    (N, H, W) and (N, 1, H, W) alike; a single-row image (N, 1, W) is an (N, H=1, W) grey image; exact in
+    float64 (a byte count times 8 over an integer)."""
+    rng = np.random.default_rng(3)
+    images = rng.integers(0, 4, (2, 8, 40), dtype=np.uint8) * 60
+    for codec in COMPRESSORS:
+        expected = [8.0 * len(compress(image, codec)) / 320 for image in images]
+        assert compressor_bpd(images, codec).tolist() == expected
+        assert compressor_bpd(images[:, None], codec).tolist() == expected
+        rows = images[:, :1]  # (2, 1, 40): height 1
+        assert compressor_bpd(rows, codec).tolist() == [8.0 * len(compress(r, codec)) / 40 for r in rows]
+
+
+def test_colour_images_are_refused_by_the_grey_compressor():
+    """(N, 3, H, W) is not a grey image: a ValueError, not a code of the first channel alone."""
+    with pytest.raises(ValueError, match="grey images"):
+        compressor_bpd(np.zeros((1, 3, 8, 8), dtype=np.uint8))
+
+
+def _idat_stream(png: bytes) -> bytes:
+    """The zlib stream of a PNG file: the data of its IDAT chunks (length, type, data, CRC each)."""
+    stream, at = b"", 8  # after the 8-byte signature
+    while at < len(png):
+        length = int.from_bytes(png[at:at + 4], "big")
+        if png[at + 4:at + 8] == b"IDAT":
+            stream += png[at + 8:at + 8 + length]
+        at += 12 + length
+    return stream
+
+
+def test_both_codes_are_zlib_streams_at_maximum_compression():
+    """The documented level 9: a zlib stream's header (RFC 1950) records it in FLEVEL, the top two bits
+    of its second byte, 3 = "maximum compression" for levels 7-9 (2 is the default level 6). The zlib
+    code and the PNG file's IDAT data both start 0x78 (deflate, 32 KiB window) with FLEVEL 3; exact."""
+    image = (np.random.default_rng(34).integers(0, 2, (32, 32)) * 255).astype(np.uint8)
+    assert _at_maximum_compression(compress(image, "zlib"))
+    assert _at_maximum_compression(_idat_stream(compress(image, "png")))
+
+
+def _at_maximum_compression(stream: bytes) -> bool:
+    return stream[0] == 0x78 and stream[1] >> 6 == 3
+
+
+def test_a_default_level_zlib_stream_fails_the_maximum_compression_check():
+    """Companion: zlib.compress at its default level writes FLEVEL 2, which the check above rejects."""
+    import zlib
+
+    image = (np.random.default_rng(34).integers(0, 2, (32, 32)) * 255).astype(np.uint8)
+    assert not _at_maximum_compression(zlib.compress(image.tobytes()))

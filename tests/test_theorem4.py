@@ -7,10 +7,13 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from scipy.optimize import brentq, minimize
+from scipy.optimize import brentq, minimize, minimize_scalar
 from scipy.special import logit as scipy_logit
 
 from infgrad.tolerances import (
+    CROSSOVER_LOG_RTOL,
+    CROSSOVER_LOG_XTOL,
+    CROSSOVER_ROUNDOFF,
     OPTIMIZER_ARGMIN_RTOL,
     OPTIMIZER_VALUE_RTOL,
     ROOT_FIND_RTOL,
@@ -356,3 +359,157 @@ def test_identity_g_at_theta1_with_a_cheap_latent_finds_the_interior_minimum_of_
     reference = min(minimize(eq22, start, method="L-BFGS-B").fun for start in (exact, 0.1 * exact))
     assert result["cost"] <= reference * (1.0 + OPTIMIZER_VALUE_RTOL)
     assert result["recon_mse"] == pytest.approx(np.mean((X - decoder_eq20(Z, 1.0, eps, C)) ** 2), rel=ROUNDOFF_RTOL)
+
+
+@pytest.mark.parametrize("c", [3000.0, 3.0, 2e-4])
+def test_identity_g_with_linear_h_finds_the_closed_form_shrink_at_both_ends_of_the_grid(c):
+    """g = identity, h = c u: (1/2)[(1 - a)^2 m + c a^2 m] is least at a = 1/(1 + c), cost m c / (2(1 + c)).
+    c = 3000 puts a* = 3.3e-4 between the first two grid points (0, 5e-4) and c = 2e-4 puts it at
+    0.9998, between the last two: the bounded search must bracket both neighbours of the best grid
+    point there, without running off the grid. Argmin to OPTIMIZER_ARGMIN_RTOL (value-only search)."""
+    X = sample_data_eq21(16, 1.0, 0.7, 0)
+    m = np.mean(X**2, axis=1)
+    result = unconstrained_cost_identity_g(lambda u: c * u, X)
+    np.testing.assert_allclose(result["shrink"], 1.0 / (1.0 + c), rtol=OPTIMIZER_ARGMIN_RTOL)
+    assert result["cost"] == pytest.approx(np.sum(m) * c / (2.0 * (1.0 + c)), rel=OPTIMIZER_VALUE_RTOL)
+
+
+def test_a_shrink_read_off_the_grid_alone_fails_the_closed_form():
+    """Companion: the best of the 2001 grid points without the bounded search misses a* = 1/3001 by
+    1.7e-4, far outside OPTIMIZER_ARGMIN_RTOL of a*."""
+    grid = np.linspace(0.0, 1.0, 2001)
+    c = 3000.0
+    on_grid = grid[np.argmin((1.0 - grid) ** 2 + c * grid**2)]
+    assert abs(on_grid * (1.0 + c) - 1.0) > OPTIMIZER_ARGMIN_RTOL
+
+
+@pytest.mark.parametrize("eps,h", [(4.0, ratio(1e-2)), (1e-3, log_shift(math.e)), (0.5, linear())],
+                         ids=["large-eps-codes-win", "small-eps-zero-wins-with-h0-1", "energy-below-1"])
+def test_identity_g_at_theta1_cost_is_eq22_at_the_minimum_of_an_independent_search(eps, h):
+    """g = identity at theta = 1, at eps != 1 (the decoder's radius eps enters the residual and its
+    gradient) and with h(0) = 1 != 0 (the cost of Z = 0 is h(0) + its reconstruction term): the reported
+    cost is (22) at the returned Z (round-off) and as low as the least of Z = 0 and a finite-difference
+    L-BFGS search of (22) itself from the exact code and a tenth of it (OPTIMIZER_VALUE_RTOL)."""
+    C = 0.7
+    X = sample_data_eq21(16, eps, C, 0)
+    result = unconstrained_cost_identity_g_theta1(h, X, eps, C)
+
+    def eq22(z1):
+        Z = np.stack([z1, np.zeros_like(z1)])
+        return objective_eq22(X, Z, decoder_eq20(Z, 1.0, eps, C), lambda u: u, h)
+
+    Z = result["Z"]
+    assert result["cost"] == pytest.approx(eq22(Z[0]), rel=ROUNDOFF_RTOL, abs=ROUNDOFF_ATOL)
+    exact = sparse_code_theta1(X, eps, C)[0]
+    reference = min([eq22(np.zeros(16))] + [minimize(eq22, start, method="L-BFGS-B").fun
+                                             for start in (exact, 0.1 * exact)])
+    assert result["cost"] <= reference * (1.0 + OPTIMIZER_VALUE_RTOL)
+
+
+_CLOSED_FORMS = [("linear", linear(), None), ("sqrt", sqrt_penalty(), None), ("log_shift", log_shift(1e-2), 1e-2)]
+
+
+def _crossover_errors(crossover) -> list[tuple[float, float]]:
+    """(relative error of eps* against its closed form, the stopping rule's bound on it) over fixed
+    cases: three closed forms, C in {0.6, 0.7, 0.9}, seeds 0..2, n = 64."""
+    errors = []
+    for C in (0.6, 0.7, 0.9):
+        for seed in range(3):
+            for name, h, c in _CLOSED_FORMS:
+                expected = crossover_eps_closed_form(name, C, n=64, seed=seed, c=c)
+                bound = CROSSOVER_LOG_XTOL + CROSSOVER_LOG_RTOL * abs(math.log(expected)) + CROSSOVER_ROUNDOFF
+                errors.append((abs(crossover(h, C, n=64, seed=seed) / expected - 1.0), bound))
+    return errors
+
+
+def test_crossover_is_as_accurate_as_its_stopping_rule():
+    """Eq. (23)-(25): eps* from brentq on log eps is within its stopping rule (xtol 1e-13, rtol 1e-14 on
+    log eps) of the closed forms, i.e. a relative error below 1e-13 + 1e-14 |log eps*| plus round-off
+    (tests/tolerances.py: CROSSOVER_LOG_XTOL)."""
+    assert all(error <= bound for error, bound in _crossover_errors(crossover_eps))
+
+
+def test_a_root_finder_with_scipys_default_xtol_fails_the_stopping_rule_check():
+    """Companion: brentq with scipy's default xtol (2e-12) stops up to ~5e-13 from the root on these
+    cases, outside the bound above for at least one of them."""
+    import theory.theorem4 as theorem4
+
+    def loose(f, a, b, **options):
+        return brentq(f, a, b, rtol=options["rtol"], maxiter=options["maxiter"])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(theorem4, "brentq", loose)
+        assert any(error > bound for error, bound in _crossover_errors(theorem4.crossover_eps))
+
+
+def _log_shift_row_minima(m: float, c: float) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(argmin, min) of the row cost (1/2)[(1 - a)^2 m + log(a^2 m + c)] in each of its two basins, for
+    m ~ 9 and c in [1e-4, 1e-3]: a sharp one near a = c (h falls steeply to log c) and a wide one near a = 0.88
+    (the data term), each searched on its own interval to xatol 1e-14."""
+    def row(a):
+        return 0.5 * ((1.0 - a) ** 2 * m + math.log(a * a * m + c))
+
+    minima = [minimize_scalar(row, bounds=bounds, method="bounded", options={"xatol": 1e-14})
+              for bounds in ((0.0, 0.1), (0.5, 1.0))]
+    return tuple((float(r.x), float(r.fun)) for r in minima)
+
+
+
+def _wide_basin_lower(lead: float = 2e-5):
+    """eps = 5 and the c for which the wide basin of row 1 is lower than the sharp one by `lead` (a root
+    in log c on [log 1e-4, log 1e-3], where the sharp minimum rises through the wide one)."""
+    X = sample_data_eq21(16, 5.0, 0.7, 0)
+    m = np.mean(X**2, axis=1)
+
+    def excess(log_c):
+        (_, sharp), (_, wide) = _log_shift_row_minima(m[0], math.exp(log_c))
+        return sharp - wide - lead
+
+    return X, math.exp(brentq(excess, math.log(1e-4), math.log(1e-3), xtol=1e-12))
+
+
+def _sharp_basin_lower(lead: float = 1e-3, c: float = 1e-3):
+    """c = 1e-3 and the eps (a root on [4, 5]; row 1's m grows as eps^2) at which the sharp basin of row 1
+    is lower than the wide one by `lead`."""
+    def data(eps):
+        return sample_data_eq21(16, eps, 0.7, 0)
+
+    def excess(eps):
+        (_, sharp), (_, wide) = _log_shift_row_minima(np.mean(data(eps)[0] ** 2), c)
+        return wide - sharp - lead
+
+    return data(brentq(excess, 4.0, 5.0, xtol=1e-12)), c
+
+
+@pytest.mark.parametrize("setting", [_wide_basin_lower, _sharp_basin_lower], ids=["wide-lower", "sharp-lower"])
+def test_identity_g_finds_the_lower_of_two_nearly_tied_row_minima(setting):
+    """g = identity, h = log(u + c): row 1's cost has two local minima, a sharp one near a = c (width
+    ~ sqrt(c / m)) and a wide one near a = 0.88, set close: the wide one 2e-5 lower, or the sharp one 1e-3
+    lower at c = 1e-3. The 2001-point grid resolves both (half a spacing, 2.5e-4, costs at most
+    (m/c)(2.5e-4)^2/2 ~ 3e-4 < 1e-3 in the sharp basin, m (2.5e-4)^2/2 ~ 3e-7 < 2e-5 in the wide one),
+    so it picks the lower basin and the bounded search refines it: shrink and cost as the two basins
+    searched separately (OPTIMIZER_ARGMIN_RTOL, OPTIMIZER_VALUE_RTOL). Basins narrower than the grid
+    can be missed when the two minima are closer than the sharp one's rise at a = 0, about c m / 2."""
+    X, c = setting()
+    minima = [min(_log_shift_row_minima(mk, c), key=lambda r: r[1]) for mk in np.mean(X**2, axis=1)]
+    result = unconstrained_cost_identity_g(log_shift(c), X)
+    np.testing.assert_allclose(result["shrink"], [a for a, _ in minima], rtol=OPTIMIZER_ARGMIN_RTOL)
+    assert result["cost"] == pytest.approx(sum(v for _, v in minima), rel=OPTIMIZER_VALUE_RTOL)
+
+
+def test_a_coarse_grid_misses_the_sharp_lower_row_minimum():
+    """Companion: the same search on a 50-point grid (spacing 0.02) sees the sharp basin only at a = 0,
+    c m / 2 ~ 4e-3 above its minimum, picks the wide basin and costs 1e-3 more, far outside
+    OPTIMIZER_VALUE_RTOL."""
+    X, c = _sharp_basin_lower()
+    m = float(np.mean(X[0] ** 2))
+    grid = np.linspace(0.0, 1.0, 50)
+
+    def row(a):
+        return 0.5 * ((1.0 - a) ** 2 * m + np.log(a * a * m + c))
+
+    best = int(np.argmin(row(grid)))
+    coarse = minimize_scalar(row, bounds=(grid[max(best - 1, 0)], grid[best + 1]), method="bounded",
+                             options={"xatol": 1e-12}).fun
+    lowest = min(v for _, v in _log_shift_row_minima(m, c))
+    assert coarse - lowest > 1e3 * OPTIMIZER_VALUE_RTOL * abs(lowest)
