@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from tests.strategies import seeds, subspace_data
 from infgrad.tolerances import ROUNDOFF_ATOL, ROUNDOFF_RTOL
+from theory import _checks
 from theory._checks import finite_array
 from theory._linalg import canonical_signs, eigh_descending, random_orthonormal
 from theory.lemma2 import optimal_affine_vae
@@ -93,3 +94,11 @@ def test_finite_array_returns_float64_and_names_the_allowed_dimensions():
     np.testing.assert_array_equal(array, [[1.0, 2.0], [3.0, 4.0]])
     with pytest.raises(ValueError, match=r"^X: expected 1 or 2 dimensions"):
         finite_array("X", np.zeros((2, 2, 2)), ndim=(1, 2))
+
+
+@pytest.mark.parametrize("check", [_checks.finite_scalar, _checks.log_variance])
+def test_a_value_that_is_not_a_number_is_refused_in_the_name_of_its_argument(check):
+    """The one-line error a user sees names the argument they got wrong (the validators pass the
+    argument's name down to the number conversion)."""
+    with pytest.raises(ValueError, match=r"^log_gamma_var: expected a real number, got 'abc'$"):
+        check("log_gamma_var", "abc")
