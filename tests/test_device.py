@@ -12,7 +12,7 @@ from tests.experiments_support import needs_experiments
 torch = needs_experiments()
 from experiments.core import device as device_module  # noqa: E402
 from experiments.core.cli import override  # noqa: E402
-from experiments.core.device import check_model_fits, place_data, resolve_device  # noqa: E402
+from experiments.core.device import check_model_fits, place_data, resolve_device, torch_threads  # noqa: E402
 from experiments.core.losses import eq3_pass  # noqa: E402
 from experiments.core.models import set_log_gamma_var  # noqa: E402
 from experiments.core.runs import read_metrics  # noqa: E402
@@ -107,3 +107,21 @@ def test_a_model_too_large_for_the_memory_is_refused_before_it_is_built(monkeypa
     with pytest.raises(ValueError, match=r"^--kappa 16: the model has .* parameters"):
         check_model_fits(build, CPU, "--kappa 16")
 
+
+
+def test_thread_count_applies_inside_the_block_and_is_given_back_even_after_an_error():
+    """--threads N: torch computes with N threads during the run; the caller's count returns after
+    it, also when the run raises; None leaves the count alone; N < 1 is a one-line error."""
+    before = torch.get_num_threads()
+    other = 1 if before != 1 else 2
+    with pytest.raises(RuntimeError, match="inside"):
+        with torch_threads(other):
+            assert torch.get_num_threads() == other
+            raise RuntimeError("inside")
+    assert torch.get_num_threads() == before
+    with torch_threads(None):
+        assert torch.get_num_threads() == before
+    with pytest.raises(ValueError, match=r"^--threads must be >= 1, got 0$"):
+        with torch_threads(0):
+            pass
+    assert torch.get_num_threads() == before

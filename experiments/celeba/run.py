@@ -31,7 +31,7 @@ from experiments.celeba.net import CelebaVAE
 from experiments.celeba.report import (ARMS, BARS_PNG, CURVES_PNG, FLOOR_PREFIX, arm_label,
                                        floor_arm, format_summary, plot_bars, plot_curves)
 from experiments.core.cli import add_config_arguments, add_output_arguments, check_out, config_from_args
-from experiments.core.device import check_model_fits
+from experiments.core.device import check_model_fits, torch_threads
 from experiments.core.flops import step_seconds, time_estimate, vae_flops
 from experiments.core.models import gamma_values
 from experiments.core.runs import read_metrics
@@ -210,19 +210,12 @@ def _floor_folders(out: Path) -> list[Path]:
 def run(args) -> int:
     """`infgrad celeba`: the two arms of the Figure 4 protocol, then evaluation, plots, summary."""
     preset = preset_from_args(args)
-    if args.threads is not None and args.threads < 1:
-        raise ValueError(f"--threads {args.threads}: must be >= 1")
-    threads_before = torch.get_num_threads()
-    try:
-        if args.threads is not None:
-            torch.set_num_threads(args.threads)
+    with torch_threads(args.threads):
         if getattr(args, "curve", False):
             from experiments.celeba.curve import run_curve
 
             return run_curve(args, *_source(args), preset.mmd_repeats, preset.train.progress)
         return _run_protocol(args, preset)
-    finally:  # a caller in the same process (the tests) gets its thread count back
-        torch.set_num_threads(threads_before)
 
 
 def _run_protocol(args, preset: CelebaPreset) -> int:

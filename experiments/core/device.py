@@ -85,3 +85,18 @@ def place_data(data: torch.Tensor, device: torch.device, free_bytes: int | None 
         return data
     free = available_memory(device) if free_bytes is None else free_bytes
     return data.to(device) if data.numel() * data.element_size() <= DATA_SHARE * free else data
+
+
+@contextlib.contextmanager
+def torch_threads(threads: int | None):
+    """Run the block with `threads` CPU threads in torch (None: leave the count as it is), and give
+    the caller its own count back afterwards (a caller in the same process, e.g. the tests)."""
+    if threads is not None and threads < 1:
+        raise ValueError(f"--threads must be >= 1, got {threads}")
+    previous = torch.get_num_threads()
+    try:
+        if threads is not None:
+            torch.set_num_threads(threads)
+        yield
+    finally:
+        torch.set_num_threads(previous)

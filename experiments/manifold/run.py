@@ -21,7 +21,7 @@ import torch
 from tqdm import tqdm
 
 from experiments.core.cli import add_output_arguments, check_out
-from experiments.core.device import DEVICES, resolve_device
+from experiments.core.device import DEVICES, resolve_device, torch_threads
 from experiments.core.runs import CHECKPOINT_NAME, read_metrics, write_json_atomic
 from experiments.manifold import baselines, report
 from experiments.manifold.curve import run_sweep
@@ -81,14 +81,8 @@ def _curve_histories(out: Path, summary: dict) -> dict:
 
 
 def run(args) -> int:
-    if args.threads < 1:
-        raise ValueError(f"--threads must be >= 1, got {args.threads}")
-    previous = torch.get_num_threads()
-    torch.set_num_threads(args.threads)
-    try:
+    with torch_threads(args.threads):
         return _run(args)
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _run(args) -> int:

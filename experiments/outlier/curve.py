@@ -19,7 +19,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from experiments.core.cli import config_from_args
 from experiments.core.evaluate import (COMPRESSORS, auroc, compressor_bpd, dequantize, per_image_bpd,
@@ -143,9 +142,6 @@ def run_curve(args, load_images) -> int:
         raise ValueError(f"--curve: no run folder kappa_K under {', '.join(map(str, arms.values()))}")
     cache = Path(args.cache) if args.cache else out / "curve_cache"
     results_dir = Path(args.results) if args.results else out
-    threads = getattr(args, "threads", None)
-    if threads:
-        torch.set_num_threads(threads)
     images = load_images(args)
     progress = config_from_args(args, PRESETS[args.preset]).progress
     report = {"arms": {}}
